@@ -1,0 +1,52 @@
+# make reproduce: the main job (sweeps at the `quick` profile, then rebuilds every table).
+# make test:      the test suite (under 15 minutes on 2 CPU cores).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROFILE ?= quick
+EXPERIMENTS ?= mechanisms
+
+# Tests, CI and our own runs read the datasets from ../shared/datasets when it is there; a user's
+# machine downloads them (checksum-verified, cached in ~/.cache/missdiff).
+SHARED_DATA := $(abspath ../shared/datasets)
+ifneq ($(wildcard $(SHARED_DATA)/SOURCES.md),)
+export MISSDIFF_DATA_DIR ?= $(SHARED_DATA)
+endif
+
+.PHONY: install reproduce test test-all lint format clean
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: any looser requirement may pull a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c requirements/lock.txt -r requirements/base.txt
+	# hyperimpute's own requirements pull TensorFlow and Jupyter: install it without them.
+	$(PY) -m pip install -q --no-deps hyperimpute==0.1.17
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+reproduce: $(STAMP)
+	for exp in $(EXPERIMENTS); do \
+	  $(VENV)/bin/missdiff-run -m experiment=$$exp profile=$(PROFILE) || exit 1; \
+	done
+	$(VENV)/bin/missdiff-report
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache

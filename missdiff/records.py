@@ -1,0 +1,153 @@
+"""Run records: one folder per result-relevant config, written atomically.
+
+`<records_dir>/<key>/config.yaml` (the resolved config) and `metrics.json` (status, metrics, wall
+times, git commit, package versions). The key is a hash of the resolved config without the keys
+that cannot change a result (paths, logger, device), so a sweep that is run again finds its
+finished runs and skips them. A record is first written into a temporary folder and renamed into
+place, so a killed run never leaves a folder that reads as finished.
+
+Statuses: COMPLETED and NOT_APPLICABLE (e.g. row deletion left no row: a "-" cell) are final and
+never recomputed; FAILED records the error and is retried when the sweep runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+COMPLETED, FAILED, NOT_APPLICABLE = "COMPLETED", "FAILED", "NOT_APPLICABLE"
+FINAL_STATUSES = (COMPLETED, NOT_APPLICABLE)
+
+# Top-level and nested keys that never change a result.
+NON_RESULT_KEYS = (
+    "records_dir",
+    "data_dir",
+    "logger",
+    "device",
+    "experiment",
+    "model.device",
+    "model.progress",
+    "model.checkpoint_dir",
+)
+
+PACKAGES = (
+    "torch", "numpy", "pandas", "scikit-learn", "hydra-core", "omegaconf", "sdmetrics",
+    "xgboost-cpu", "xgboost", "hyperimpute", "wandb",
+)  # fmt: skip
+
+
+def result_key(config: dict[str, Any]) -> str:
+    """16 hex digits of sha256 over the result-relevant part of a resolved config."""
+    relevant = json.loads(json.dumps(config, default=str))
+    for dotted in NON_RESULT_KEYS:
+        node = relevant
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.get(p, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    blob = json.dumps(relevant, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Record:
+    path: Path
+    config: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return str(self.metrics.get("status", FAILED))
+
+
+def read_record(path: Path) -> Record | None:
+    """The record in `path`, or None if it is absent or incomplete."""
+    try:
+        config = yaml.safe_load((path / "config.yaml").read_text())
+        metrics = json.loads((path / "metrics.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError, yaml.YAMLError):
+        return None
+    return Record(path, config, metrics)
+
+
+def finished(records_dir: Path, key: str) -> Record | None:
+    rec = read_record(records_dir / key)
+    return rec if rec is not None and rec.status in FINAL_STATUSES else None
+
+
+def write_record(records_dir: Path, key: str, config: dict[str, Any], metrics: dict) -> Path:
+    """Write config.yaml + metrics.json into `<records_dir>/<key>` atomically."""
+    records_dir.mkdir(parents=True, exist_ok=True)
+    final = records_dir / key
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=records_dir))
+    try:
+        (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_jsonable) + "\n")
+        if final.exists():
+            # Only a FAILED record is ever replaced; move it aside first so rename is atomic.
+            old = Path(tempfile.mkdtemp(prefix=f".old-{key}-", dir=records_dir))
+            os.replace(final, old / key)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def iter_records(records_dir: Path) -> Iterator[Record]:
+    """Every complete record under `records_dir` (temporary folders are skipped)."""
+    if not records_dir.is_dir():
+        return
+    for path in sorted(records_dir.iterdir()):
+        if path.is_dir() and not path.name.startswith("."):
+            rec = read_record(path)
+            if rec is not None:
+                yield rec
+
+
+def code_version() -> dict[str, Any]:
+    """Git commit of the code that ran, and whether the tree had uncommitted changes."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip()
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(status) if status is not None else None}
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
