@@ -143,7 +143,9 @@ def reproduce_command(records: list[Record], experiment: str) -> str:
     for rec in records:
         for ov in rec.metrics.get("overrides", []):
             k, _, v = ov.partition("=")
-            values[k].add(v)
+            # Paths and launcher settings do not define the runs.
+            if k.lstrip("+~").split(".")[0] not in ("records_dir", "data_dir", "hydra"):
+                values[k].add(v)
     parts = [f"{k}={','.join(sorted(v))}" for k, v in sorted(values.items())]
     return "missdiff-run -m " + " ".join(parts) + " && missdiff-report"
 
