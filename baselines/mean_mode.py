@@ -1,4 +1,4 @@
-"""Mean/Mode imputation: the mean of each continuous column, the most frequent category otherwise."""
+"""Mean/Mode imputation: column means for continuous columns, most frequent category otherwise."""
 
 from __future__ import annotations
 

@@ -150,7 +150,9 @@ def reproduce_command(records: list[Record], experiment: str) -> str:
     return "missdiff-run -m " + " ".join(parts) + " && missdiff-report"
 
 
-def build_table(experiment: str, records: list[Record], spec: TableSpec) -> tuple[str, pd.DataFrame]:
+def build_table(
+    experiment: str, records: list[Record], spec: TableSpec
+) -> tuple[str, pd.DataFrame]:
     cells = collect(records, spec)
     row_keys = sorted({k[:-1] for k in cells})
     columns = list(spec.column_order) or sorted({k[-1] for k in cells})

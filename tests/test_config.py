@@ -34,7 +34,9 @@ def test_misspelt_key_fails_at_composition(tmp_path) -> None:
 
     configs = tmp_path / "configs"
     shutil.copytree(CONFIG_DIR, configs)
-    (configs / "dataset" / "typo.yaml").write_text("defaults:\n  - schema\nname: wine\nvarient: red\n")
+    (configs / "dataset" / "typo.yaml").write_text(
+        "defaults:\n  - schema\nname: wine\nvarient: red\n"
+    )
     with pytest.raises(ConfigCompositionException):
         compose(["dataset=typo"], config_dir=configs)
     with pytest.raises(ConfigCompositionException):

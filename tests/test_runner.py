@@ -29,7 +29,9 @@ def run_cli(args: list[str], data_dir: Path, cwd: Path) -> subprocess.CompletedP
 
 
 def test_single_run_writes_record_and_is_not_recomputed(tmp_path, data_dir) -> None:
-    cfg = compose(["dataset=wine", "missingness=mcar_row", "profile=smoke", f"records_dir={tmp_path}"])
+    cfg = compose(
+        ["dataset=wine", "missingness=mcar_row", "profile=smoke", f"records_dir={tmp_path}"]
+    )
     first = execute(cfg)
     assert first["status"] == COMPLETED, first.get("error")
     metrics = first["metrics"]
@@ -105,7 +107,9 @@ def test_multirun_resumes_and_report_builds_table(tmp_path, data_dir) -> None:
     proc = run_cli(args, data_dir, tmp_path)
     assert proc.returncode == 0
     assert proc.stderr.count("skip") + proc.stdout.count("skip") >= 8
-    after = {r.path.name: (r.path / "metrics.json").stat().st_mtime_ns for r in iter_records(records)}
+    after = {
+        r.path.name: (r.path / "metrics.json").stat().st_mtime_ns for r in iter_records(records)
+    }
     assert after == stamps
 
     written = write_tables(records, tmp_path / "tables")

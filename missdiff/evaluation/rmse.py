@@ -17,8 +17,8 @@ from typing import ClassVar
 import numpy as np
 
 from missdiff.data.encoding import TabularEncoder
-from missdiff.evaluation.base import EvalInputs
 from missdiff.errors import MissDiffError
+from missdiff.evaluation.base import EvalInputs
 
 
 @dataclass
@@ -35,9 +35,8 @@ class RmseEvaluator:
     def __init__(self, cfg: RmseConfig | None = None) -> None:
         self.cfg = cfg or RmseConfig()
         if self.cfg.normalisation not in ("tabcsdi", "minmax"):
-            raise MissDiffError(
-                f"evaluator.normalisation must be 'tabcsdi' or 'minmax', got {self.cfg.normalisation!r}"
-            )
+            got = self.cfg.normalisation
+            raise MissDiffError(f"evaluator.normalisation must be tabcsdi or minmax, got {got!r}")
 
     def evaluate(self, inputs: EvalInputs, rng: np.random.Generator) -> dict[str, float]:
         if inputs.imputed_test is None:

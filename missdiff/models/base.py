@@ -20,7 +20,7 @@ from missdiff.errors import MissDiffError
 
 @dataclass
 class Imputation:
-    """Result of `impute`: the completed table, and the individual draws where the model has them."""
+    """Result of `impute`: the completed table, and the individual draws if the model has them."""
 
     completed: pd.DataFrame
     draws: list[pd.DataFrame] | None = None
