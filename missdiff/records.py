@@ -87,6 +87,17 @@ def finished(records_dir: Path, key: str) -> Record | None:
     return rec if rec is not None and rec.status in FINAL_STATUSES else None
 
 
+def tag_experiment(record: Record, experiment: str) -> None:
+    """Add `experiment` to a finished record's tags: one run can serve several tables."""
+    tags = list(record.metrics.get("experiments", []))
+    if experiment in tags:
+        return
+    record.metrics["experiments"] = [*tags, experiment]
+    tmp = record.path / f".metrics.json.{os.getpid()}"
+    tmp.write_text(json.dumps(record.metrics, indent=2, default=_jsonable) + "\n")
+    os.replace(tmp, record.path / "metrics.json")
+
+
 def write_record(records_dir: Path, key: str, config: dict[str, Any], metrics: dict) -> Path:
     """Write config.yaml + metrics.json into `<records_dir>/<key>` atomically."""
     records_dir.mkdir(parents=True, exist_ok=True)

@@ -214,8 +214,8 @@ def build_table(
 def write_tables(records_dir: Path, out_dir: Path, only: str | None = None) -> list[Path]:
     groups: dict[str, list[Record]] = defaultdict(list)
     for rec in iter_records(records_dir):
-        name = str(rec.metrics.get("experiment") or rec.config.get("experiment") or "adhoc")
-        groups[name].append(rec)
+        for name in rec.metrics.get("experiments") or ["adhoc"]:
+            groups[str(name)].append(rec)
     if only is not None:
         groups = {k: v for k, v in groups.items() if k == only}
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ from missdiff.records import (
     finished,
     package_versions,
     result_key,
+    tag_experiment,
     write_record,
 )
 
@@ -55,6 +56,7 @@ def execute(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, An
     done = finished(records_dir, key)
     if done is not None:
         log.info("skip %s: finished record at %s", key, done.path)
+        tag_experiment(done, cfg.experiment)
         return done.metrics
 
     device = resolve_device(cfg.device)
@@ -64,7 +66,7 @@ def execute(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, An
     started = time.time()
     record: dict[str, Any] = {
         "key": key,
-        "experiment": cfg.experiment,
+        "experiments": [cfg.experiment],
         "overrides": overrides or [],
         "device": device,
         "code": code_version(),

@@ -126,3 +126,15 @@ def test_cli_entry_points_exist() -> None:
     for name in ("missdiff-run", "missdiff-report"):
         assert (scripts / name).exists() or pytest.skip("package not installed as scripts")
     assert (REPO / "configs" / "config.yaml").exists()
+
+
+def test_a_finished_run_serves_every_experiment_that_asks_for_it(tmp_path, data_dir) -> None:
+    base = ["dataset=wine", "profile=smoke", f"records_dir={tmp_path}"]
+    first = execute(compose(base))
+    again = execute(compose([*base, "experiment=mechanisms"]))
+    assert again["started"] == first["started"]  # not recomputed
+    (record,) = list(iter_records(tmp_path))
+    assert record.metrics["experiments"] == ["adhoc", "mechanisms"]
+    write_tables(tmp_path, tmp_path / "tables")
+    assert (tmp_path / "tables" / "mechanisms.md").exists()
+    assert (tmp_path / "tables" / "adhoc.md").exists()
