@@ -1,0 +1,52 @@
+"""Records are written whole or not at all; keys ignore what cannot change a result."""
+
+from __future__ import annotations
+
+import pytest
+
+from missdiff.records import COMPLETED, finished, iter_records, result_key, write_record
+
+
+def config(**over):
+    base = {
+        "seed": 0,
+        "dataset": {"name": "wine"},
+        "model": {"name": "m", "progress": True, "device": "cpu"},
+        "records_dir": "a",
+        "data_dir": None,
+        "logger": {"name": "none"},
+    }
+    base.update(over)
+    return base
+
+
+def test_key_ignores_paths_logger_and_device_but_not_results() -> None:
+    k = result_key(config())
+    assert k == result_key(config(records_dir="elsewhere", data_dir="/x", logger={"name": "wandb"}))
+    assert k == result_key(config(model={"name": "m", "progress": False, "device": "cuda"}))
+    assert k != result_key(config(seed=1))
+    assert k != result_key(config(model={"name": "other"}))
+
+
+class Unserialisable:
+    def __str__(self) -> str:
+        raise RuntimeError("boom")
+
+
+def test_a_write_that_fails_leaves_nothing(tmp_path) -> None:
+    with pytest.raises(RuntimeError):
+        write_record(tmp_path, "k", config(), {"status": COMPLETED, "bad": Unserialisable()})
+    assert list(tmp_path.iterdir()) == []
+    assert finished(tmp_path, "k") is None
+
+
+def test_finished_needs_a_final_status(tmp_path) -> None:
+    write_record(tmp_path, "k", config(), {"status": "FAILED", "error": "x"})
+    assert finished(tmp_path, "k") is None
+    write_record(tmp_path, "k", config(), {"status": COMPLETED, "metrics": {"rmse": 0.1}})
+    assert finished(tmp_path, "k") is not None
+    assert [r.status for r in iter_records(tmp_path)] == [COMPLETED]
+    # A folder without metrics.json (e.g. copied half-way) is not a record.
+    (tmp_path / "partial").mkdir()
+    (tmp_path / "partial" / "config.yaml").write_text("seed: 0\n")
+    assert len(list(iter_records(tmp_path))) == 1
