@@ -57,6 +57,7 @@ class TableSpec:
     # (row labels..., column label) -> the paper's value, in the table's displayed units.
     paper: dict[tuple[str, ...], float] = field(default_factory=dict)
     column_order: Sequence[str] = ()
+    row_order: Sequence[str] = ()  # order of the first row label; others follow, sorted
 
 
 def load_spec(experiment: str) -> TableSpec:
@@ -154,7 +155,8 @@ def build_table(
     experiment: str, records: list[Record], spec: TableSpec
 ) -> tuple[str, pd.DataFrame]:
     cells = collect(records, spec)
-    row_keys = sorted({k[:-1] for k in cells})
+    order = {label: i for i, label in enumerate(spec.row_order)}
+    row_keys = sorted({k[:-1] for k in cells}, key=lambda k: (order.get(k[0], len(order)), k))
     columns = list(spec.column_order) or sorted({k[-1] for k in cells})
     columns += sorted({k[-1] for k in cells} - set(columns))
     metric = next((c.metric for c in cells.values() if c.metric), spec.metric or "?")
@@ -234,6 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", default="results/runs", help="records folder")
     parser.add_argument("--out", default="results/tables", help="where tables are written")
     parser.add_argument("--experiment", default=None, help="only this experiment")
+    parser.add_argument(
+        "--wandb",
+        nargs="?",
+        const="offline",
+        choices=["offline", "online"],
+        help="also log each table to wandb as a wandb.Table (default mode: offline; project from "
+        "$WANDB_PROJECT, else missdiff; folder: $WANDB_DIR, else the current folder)",
+    )
     args = parser.parse_args(argv)
     records = Path(args.records)
     if not records.is_dir():
@@ -246,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for path in written:
         print(path)
+    if args.wandb:
+        from missdiff.loggers import log_tables_to_wandb
+
+        log_tables_to_wandb([p for p in written if p.suffix == ".csv"], mode=args.wandb)
     return 0
 
 
