@@ -55,6 +55,13 @@ class ProfileConfig:
     max_test_rows: int | None = None  # cap on evaluated test rows (None = all)
     n_generate: int | None = None  # synthetic rows (None = as many as training rows)
     bayesnet_rows: int = 10_000
+    # Library imputers (hyperimpute): iterations / training steps.
+    mice_max_iter: int = 1000
+    missforest_max_iter: int = 100
+    gain_steps: int = 1000
+    miwae_epochs: int = 500
+    # Utility evaluator: hyperparameter grids of Kim et al. 2023 ("paper") or one point ("small").
+    utility_grid: str = "paper"
 
 
 @dataclass

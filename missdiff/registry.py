@@ -29,6 +29,8 @@ MODELS: dict[str, tuple[str, str, str]] = {
 # name -> (module, class, config dataclass)
 EVALUATORS: dict[str, tuple[str, str, str]] = {
     "rmse": ("missdiff.evaluation.rmse", "RmseEvaluator", "RmseConfig"),
+    "fidelity": ("missdiff.evaluation.fidelity", "FidelityEvaluator", "FidelityConfig"),
+    "utility": ("missdiff.evaluation.utility", "UtilityEvaluator", "UtilityConfig"),
 }
 
 
@@ -56,7 +58,10 @@ def register_model_schemas(cs: ConfigStore) -> None:
 
 
 def _build(kind: str, registry: dict[str, tuple[str, str, str]], cfg: DictConfig | Any) -> Any:
-    name = cfg.name if isinstance(cfg, DictConfig) else cfg["name"]
+    if isinstance(cfg, DictConfig):
+        # Resolve while still attached to the run config (profile interpolations).
+        cfg = OmegaConf.to_container(cfg, resolve=True)
+    name = cfg["name"]
     if name not in registry:
         raise MissDiffError(f"unknown {kind} {name!r}; choose one of {sorted(registry)}")
     cls, schema = _load(registry[name])

@@ -36,7 +36,8 @@ class EvalInputs:
 class Evaluator(Protocol):
     # "impute": needs model.impute on the test rows; "sample": needs model.sample.
     needs: ClassVar[str]
-    primary_metric: ClassVar[str]
-    higher_is_better: ClassVar[bool]
+    # Read after `evaluate`: they may depend on the task (classification or regression).
+    primary_metric: str
+    higher_is_better: bool
 
     def evaluate(self, inputs: EvalInputs, rng: np.random.Generator) -> dict[str, float]: ...
