@@ -22,7 +22,11 @@ def test_every_option_composes_and_resolves(group: str, option: str) -> None:
     cfg = compose([f"{group}={option}"])
     container = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(container["seed"], int)
-    if group != "experiment":
+    if group == "dataset":
+        from missdiff.data.datasets import DATASETS
+
+        assert cfg.dataset.name in DATASETS
+    elif group != "experiment":
         assert cfg[group].name == option
 
 
