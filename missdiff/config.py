@@ -60,6 +60,9 @@ class ProfileConfig:
     missforest_max_iter: int = 100
     gain_steps: int = 1000
     miwae_epochs: int = 500
+    # STaSy: training and likelihood fine-tuning epochs (paper: 1000 + 50; Tables 18-19: 250).
+    stasy_epochs: int = 1000
+    stasy_finetune_epochs: int = 50
     # Utility evaluator: hyperparameter grids of Kim et al. 2023 ("paper") or one point ("small").
     utility_grid: str = "paper"
 
