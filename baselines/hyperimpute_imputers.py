@@ -1,6 +1,9 @@
 """Table 1's imputation baselines through hyperimpute 0.1.17: MICE, MissForest, GAIN, MIWAE.
 
-The paper ran these with hyperimpute; we wrap the same plugins behind `TabularModel`.
+The paper ran these with hyperimpute; we wrap the same plugins behind `TabularModel`. MIWAE also
+generates (Table 6 and Appendix C.5, "Discussion 3"): `Miwae.sample` draws from the prior through
+the Student-t decoder (the paper's "MIWAE" column), and `MiwaeModified` generates, hides entries
+at random and imputes them with the same model ("MIWAE (modified)", generate-then-impute).
 
 Encoding (done here, because hyperimpute works on numeric frames):
     Every categorical column becomes integer codes 0..K-1 over its observed training categories
@@ -9,7 +12,7 @@ Encoding (done here, because hyperimpute works on numeric frames):
     Then every column, codes included, is scaled with statistics of the observed training values
     (min-max to [0, 1] by default) so the neural imputers see inputs of one size. Outputs are
     inverse-scaled; imputed codes are rounded, clipped to 0..K-1 and mapped back to the category
-    values.
+    values. Generated rows are also clipped to the observed training range of every column.
 
 Fit and impute:
     hyperimpute's `ice` and `missforest` plugins can only fit_transform: their `fit` does nothing
@@ -113,6 +116,21 @@ class MiwaeConfig:
     threads: int | None = 1  # as in MiceConfig
 
 
+@dataclass
+class MiwaeModifiedConfig(MiwaeConfig):
+    """The paper's "MIWAE (modified)" (Table 6): generate, hide entries at random, impute them.
+
+    `hide_ratio` is the probability with which each generated entry is hidden and re-imputed
+    (at least one entry of every row is kept). The paper does not state it. 0.5 by default: the
+    point of the modification is to replace the poor Student-t draws by the model's importance-
+    sampled imputations, so a sizeable share is re-imputed, while every row keeps about half of
+    its entries to condition on (with more hidden, the imputations shrink towards the mean row).
+    """
+
+    name: str = "miwae_modified"
+    hide_ratio: float = 0.5
+
+
 # -- hyperimpute, imported lazily -----------------------------------------------------------------
 _modules: SimpleNamespace | None = None
 
@@ -161,13 +179,14 @@ def _plugin_seed(rng: np.random.Generator) -> int:
 
 
 @contextmanager
-def _isolated(seed: int, threads: int | None) -> Iterator[None]:
+def _isolated(seed: int | None, threads: int | None) -> Iterator[None]:
     """Run a plugin with the global RNGs seeded from `seed`, then put everything back.
 
     hyperimpute seeds and draws from numpy's, torch's and Python's global RNGs; saving, seeding
     and restoring them makes a run reproducible from our generator and invisible to the caller.
     The environment is restored too: torch's first optimizer sets TORCHINDUCTOR_CACHE_DIR.
-    `threads` (None: leave as is) caps torch, BLAS/OpenMP and joblib for the call.
+    `threads` (None: leave as is) caps torch, BLAS/OpenMP and joblib for the call. `seed=None`
+    leaves the global RNGs unseeded (for calls that draw nothing from them, still restored).
     """
     import torch
 
@@ -185,9 +204,10 @@ def _isolated(seed: int, threads: int | None) -> Iterator[None]:
         # hyperimpute's numpy/torch interplay and old APIs warn about deprecations on every call.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        np.random.seed(seed)  # noqa: NPY002
-        random.seed(seed)
-        torch.manual_seed(seed)
+        if seed is not None:
+            np.random.seed(seed)  # noqa: NPY002
+            random.seed(seed)
+            torch.manual_seed(seed)
         try:
             yield
         finally:
@@ -245,6 +265,9 @@ class _Codec:
                 self.categories[col] = cats
                 self.codes[col] = {value: code for code, value in enumerate(cats)}
         raw = self._to_numeric(data)
+        # Observed range per column (codes: 0..K-1); generated values are clipped to it.
+        self.low = np.nanmin(raw, axis=0)
+        self.high = np.nanmax(raw, axis=0)
         if scaling == "minmax":
             self.shift = np.nanmin(raw, axis=0)
             span = np.nanmax(raw, axis=0) - self.shift
@@ -267,8 +290,25 @@ class _Codec:
     def encode(self, data: pd.DataFrame) -> np.ndarray:
         return (self._to_numeric(data) - self.shift) / self.span
 
-    def decode(self, values: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    def _clipped(self, raw: np.ndarray) -> np.ndarray:
+        return np.clip(raw, self.low, self.high)
+
+    def project(self, values: np.ndarray) -> np.ndarray:
+        """Encoded values moved onto valid data: clipped to the training range, codes rounded."""
+        raw = self._clipped(np.asarray(values, dtype=float) * self.span + self.shift)
+        is_code = np.array([col in self.categories for col in self.columns])
+        raw[:, is_code] = np.rint(raw[:, is_code])
+        return (raw - self.shift) / self.span
+
+    def decode(self, values: np.ndarray, index: pd.Index, clip: bool = False) -> pd.DataFrame:
+        """Back to the table's columns; `clip` also clips continuous values to the training range.
+
+        Imputations are not clipped (the base class keeps them as the plugins give them);
+        generated rows are, since the Student-t decoder has heavy tails.
+        """
         raw = np.asarray(values, dtype=float) * self.span + self.shift
+        if clip:
+            raw = self._clipped(raw)
         out: dict[str, Any] = {}
         for j, col in enumerate(self.columns):
             if col in self.categories:
@@ -409,9 +449,16 @@ class Gain(_HyperimputeModel):
 
 
 class Miwae(_HyperimputeModel):
-    """MIWAE: trained on the training rows; imputes new rows by importance-weighted means (L=10)."""
+    """MIWAE: trained on the training rows; imputes new rows by importance-weighted means (L=10).
+
+    Also generates (the paper's plain "MIWAE" generation in Table 6): z ~ N(0, I), the decoder's
+    Student-t per entry, one draw each, decoded and clipped to the training range. The decoder is
+    only reachable as an attribute of the fitted plugin, so sampling depends on hyperimpute
+    0.1.17's internals (`_decoder_params`).
+    """
 
     name: ClassVar[str] = "miwae"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"impute", "sample"})
 
     def __init__(self, cfg: MiwaeConfig | None = None) -> None:
         self.cfg = cfg or MiwaeConfig()
@@ -440,10 +487,102 @@ class Miwae(_HyperimputeModel):
             filled = self._plugin.transform(pd.DataFrame(x))
         return np.asarray(filled, dtype=float)
 
+    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        codec = self._fitted_codec()
+        return codec.decode(self._generate_encoded(n, rng), pd.RangeIndex(n), clip=True)
+
+    def _fitted_codec(self) -> _Codec:
+        if self._codec is None or self._plugin is None:
+            raise MissDiffError(f"model {self.name!r} must be fitted first")
+        return self._codec
+
+    def _generate_encoded(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n rows in the encoded (scaled) space, drawn from p(z) p(x | z).
+
+        All draws come from `rng` with numpy (torch's distributions only draw from torch's
+        global RNG); the decoder's forward pass draws nothing.
+        """
+        import torch
+
+        z = rng.standard_normal((n, self.cfg.latent_size))
+        # seed=None: only the thread cap and the restoring of global state are wanted here.
+        with _isolated(None, self.threads), torch.no_grad():
+            loc, scale, df = _decoder_params(self._plugin, torch.from_numpy(z).float())
+        return loc + scale * rng.standard_t(df)
+
+
+def _decoder_params(plugin: Any, z: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Student-t location, scale and degrees of freedom of p(x | z), as float64 arrays (n, p).
+
+    Mirrors hyperimpute 0.1.17's `MIWAEPlugin._miwae_loss`: the decoder (stored by a global
+    rename as `latent_sizeecoder`) outputs 3p values: location, softplus + 0.001 scale,
+    softplus + 3 degrees of freedom. Another hyperimpute version may need a change here.
+    """
+    import torch
+
+    decoder = getattr(plugin, "latent_sizeecoder", None)
+    if decoder is None:
+        raise MissDiffError(
+            "MIWAE sampling reads the decoder of hyperimpute 0.1.17's miwae plugin "
+            "(`latent_sizeecoder`), which this hyperimpute version does not have"
+        )
+    out = decoder(z.to(next(decoder.parameters()).device))
+    p = out.shape[1] // 3
+    softplus = torch.nn.functional.softplus
+    loc = out[:, :p]
+    scale = softplus(out[:, p : 2 * p]) + 0.001
+    df = softplus(out[:, 2 * p :]) + 3
+
+    def as_array(t: Any) -> np.ndarray:
+        return t.double().cpu().numpy()
+
+    return as_array(loc), as_array(scale), as_array(df)
+
+
+class MiwaeModified(Miwae):
+    """The paper's "MIWAE (modified)": generate-then-impute with one fitted MIWAE.
+
+    `sample`: rows drawn as by `Miwae.sample` and moved onto valid data (training range, rounded
+    codes); each entry is hidden with probability `hide_ratio`, keeping at least one per row;
+    the hidden entries are imputed by the model's importance sampling (the plugin's transform,
+    as `impute` does), and the result is decoded and clipped. `impute` is Miwae's.
+    """
+
+    name: ClassVar[str] = "miwae_modified"
+
+    def __init__(self, cfg: MiwaeModifiedConfig | None = None) -> None:
+        cfg = cfg or MiwaeModifiedConfig()
+        if not 0.0 <= cfg.hide_ratio <= 1.0:
+            raise MissDiffError(f"hide_ratio must be in [0, 1], got {cfg.hide_ratio}")
+        super().__init__(cfg)
+        self.cfg: MiwaeModifiedConfig = cfg
+
+    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        codec = self._fitted_codec()
+        x = codec.project(self._generate_encoded(n, rng))
+        hidden = _hide_at_random(x.shape, self.cfg.hide_ratio, rng)
+        if hidden.any():
+            x[hidden] = np.nan
+            x = self._impute_encoded(x, rng)
+        return codec.decode(x, pd.RangeIndex(n), clip=True)
+
+
+def _hide_at_random(shape: tuple[int, int], ratio: float, rng: np.random.Generator) -> np.ndarray:
+    """Bernoulli(ratio) mask per entry; a row hidden entirely gets one random entry back.
+
+    MIWAE's imputation conditions on the observed entries: a row with none would be imputed
+    from the encoder's output for an all-zero input, the same for every such row.
+    """
+    hidden = rng.random(shape) < ratio
+    full = np.flatnonzero(hidden.all(axis=1))
+    hidden[full, rng.integers(0, shape[1], size=len(full))] = False
+    return hidden
+
 
 IMPUTERS: dict[str, tuple[type[TabularModel], type]] = {
     "mice": (Mice, MiceConfig),
     "missforest": (MissForest, MissForestConfig),
     "gain": (Gain, GainConfig),
     "miwae": (Miwae, MiwaeConfig),
+    "miwae_modified": (MiwaeModified, MiwaeModifiedConfig),
 }

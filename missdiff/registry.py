@@ -24,6 +24,7 @@ MODELS: dict[str, tuple[str, str, str]] = {
     "missforest": ("baselines.hyperimpute_imputers", "MissForest", "MissForestConfig"),
     "gain": ("baselines.hyperimpute_imputers", "Gain", "GainConfig"),
     "miwae": ("baselines.hyperimpute_imputers", "Miwae", "MiwaeConfig"),
+    "miwae_modified": ("baselines.hyperimpute_imputers", "MiwaeModified", "MiwaeModifiedConfig"),
     "stasy_delete": ("baselines.stasy", "StasyDelete", "StasyConfig"),
     "stasy_mean": ("baselines.stasy", "StasyMean", "StasyConfig"),
 }
