@@ -34,6 +34,7 @@ EVALUATORS: dict[str, tuple[str, str, str]] = {
     "rmse": ("missdiff.evaluation.rmse", "RmseEvaluator", "RmseConfig"),
     "fidelity": ("missdiff.evaluation.fidelity", "FidelityEvaluator", "FidelityConfig"),
     "utility": ("missdiff.evaluation.utility", "UtilityEvaluator", "UtilityConfig"),
+    "generation": ("missdiff.evaluation.generation", "GenerationEvaluator", "GenerationConfig"),
 }
 
 

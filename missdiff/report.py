@@ -1,8 +1,19 @@
 """`missdiff-report`: rebuild every table from the run records (never reruns anything).
 
-For each experiment found in the records it writes `<out>/<experiment>.md` and `.csv`: the mean
-and standard deviation over seeds, the number of seeds, the profile each cell reached, the paper's
-value beside ours where the experiment module stores it, and the command that reproduces it.
+For each experiment it writes `<out>/<table>.md` and `.csv`: the mean and standard deviation over
+seeds, the number of seeds, the profile each cell reached, the paper's value beside ours where the
+experiment module stores it, and the command that reproduces it.
+
+An experiment module `experiments/<name>.py` may define:
+- `SPEC` (one table named `<name>`) or `SPECS: dict[str, TableSpec]` (several tables from the
+  same records, e.g. table2 -> table2, table7, table10, table13..table17);
+- `FIGURES: dict[str, Callable[[list[Record]], matplotlib.figure.Figure]]`, written to
+  `<figures-out>/<figure>.png` when the experiment has records;
+- `REQUIRES`: text shown in its tables while it has no records (e.g. user-supplied data);
+- `SWEEPS`: the sweep files (configs/experiment/*.yaml) whose runs it collects, when they are not
+  just `<name>` (e.g. figure1 = figure1_row + figure1_colind), for the reproduce command.
+`missdiff-report` writes the tables of every such module, also those with no records yet: the
+paper's values beside "not run".
 """
 
 from __future__ import annotations
@@ -10,9 +21,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import pkgutil
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +35,11 @@ import pandas as pd
 from missdiff.records import COMPLETED, FAILED, NOT_APPLICABLE, Record, iter_records
 
 PROFILE_RANK = {"smoke": 0, "quick": 1, "paper": 2}
+# Shown in the reproduce command of an experiment that has no records yet (`make reproduce`'s).
+DEFAULT_PROFILE = "quick"
 
 
+# -- labels -------------------------------------------------------------------------------------
 def dataset_label(config: dict[str, Any]) -> str:
     ds = config["dataset"]
     variant = ds.get("variant", "default")
@@ -40,6 +55,69 @@ def model_label(config: dict[str, Any]) -> str:
     return str(config["model"]["name"])
 
 
+# The paper's names (Section 4.2, Appendix C.2); the paper's Tables 13-19 write "independent".
+MECHANISM_NAMES = {
+    "mcar_row": "Row Missing",
+    "mcar_column": "Column Missing",
+    "mcar_independent": "Independent Missing",
+    "mar": "MAR",
+    "nmar": "NMAR",
+    "tabcsdi": "MCAR (TabCSDI)",
+    "none": "None",
+}
+MODEL_NAMES = {
+    "missdiff": "MissDiff",
+    "diff_delete": "Diff-delete",
+    "diff_mean": "Diff-mean",
+    "stasy_delete": "STaSy-delete",
+    "stasy_mean": "STaSy-mean",
+    "csdi_t": "CSDI_T",
+    "miwae": "MIWAE",
+    "miwae_modified": "MIWAE (modified)",
+    "mean_mode": "Mean/Mode",
+    "mice": "MICE(linear)",
+    "missforest": "MissForest",
+    "gain": "GAIN",
+}
+
+
+def mechanism_label(config: dict[str, Any]) -> str:
+    """The paper's name of the missingness mechanism ("Row Missing", ..., "MAR", "NMAR")."""
+    name = config["missingness"]["name"]
+    return MECHANISM_NAMES.get(name, name)
+
+
+def ratio_label(config: dict[str, Any]) -> str:
+    return f"{float(config['missingness']['ratio']):g}"
+
+
+def paper_model_label(config: dict[str, Any]) -> str:
+    """The paper's name of the model ("MissDiff", "Diff-delete", ..., "CSDI_T")."""
+    name = model_label(config)
+    return MODEL_NAMES.get(name, name)
+
+
+def paper_grid(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    prefix: tuple[str, ...] = (),
+) -> dict[tuple[str, ...], float]:
+    """A paper table typed row by row -> {(*prefix, row, column): value}.
+
+    None is the paper's "-" (not applicable) and is stored as NaN, shown as `paper -`."""
+    if len(values) != len(rows):
+        raise ValueError(f"paper_grid: {len(rows)} rows but {len(values)} value rows")
+    out = {}
+    for row, vals in zip(rows, values, strict=True):
+        if len(vals) != len(columns):
+            raise ValueError(f"paper_grid: row {row!r} has {len(vals)} values, not {len(columns)}")
+        for col, v in zip(columns, vals, strict=True):
+            out[(*prefix, row, col)] = math.nan if v is None else float(v)
+    return out
+
+
+# -- specs --------------------------------------------------------------------------------------
 @dataclass
 class TableSpec:
     """How an experiment's records become a table."""
@@ -51,23 +129,82 @@ class TableSpec:
     )
     column: tuple[str, Callable[[dict], str]] = ("model", model_label)
     metric: str | None = None  # None: each record's primary metric
+    # Several metrics in one table (Table 10: F1, weighted F1, AUROC): (row label, metric) pairs.
+    # Each record then fills one row per metric, under a first row column `metrics_header`, and
+    # `metric` is ignored. The paper's keys start with the row label of the metric.
+    metrics: Sequence[tuple[str, str]] = ()
+    metrics_header: str = "criterion"
     scale: float = 1.0  # e.g. 100 to show accuracy in %
     digits: int = 3
     notes: str = ""
     # (row labels..., column label) -> the paper's value, in the table's displayed units.
     paper: dict[tuple[str, ...], float] = field(default_factory=dict)
-    column_order: Sequence[str] = ()
-    row_order: Sequence[str] = ()  # order of the first row label; others follow, sorted
+    column_order: Sequence[str] = ()  # preferred order; a column shows when it has a cell
+    # Order of the first row label (after the metric's, if `metrics`); the others are sorted.
+    row_order: Sequence[str] = ()
+    # Shown in the header when no record tells (an experiment that has not run yet).
+    higher_is_better: bool | None = None
+
+    @property
+    def row_names(self) -> list[str]:
+        return ([self.metrics_header] if self.metrics else []) + [n for n, _ in self.rows]
+
+
+@dataclass
+class Experiment:
+    """What an experiments/<name>.py module declares (module docstring)."""
+
+    name: str
+    specs: dict[str, TableSpec]
+    figures: dict[str, Callable[[list[Record]], Any]] = field(default_factory=dict)
+    requires: str = ""
+    sweeps: tuple[str, ...] = ()
+    defined: bool = True  # False: no module (or no SPEC/SPECS): a generic table
+
+
+def load_experiment(name: str) -> Experiment:
+    """The tables, figures, requirements and sweeps an experiment module declares."""
+    try:
+        module = importlib.import_module(f"experiments.{name}")
+    except ModuleNotFoundError as err:
+        if err.name not in (f"experiments.{name}", "experiments"):
+            raise  # the module exists but imports something missing: a real error
+        module = None
+    specs = getattr(module, "SPECS", None)
+    if specs is None and hasattr(module, "SPEC"):
+        specs = {name: module.SPEC}
+    if specs is None:
+        generic = TableSpec(title=f"Experiment `{name}`")
+        return Experiment(name, {name: generic}, sweeps=(name,), defined=False)
+    return Experiment(
+        name,
+        dict(specs),
+        figures=dict(getattr(module, "FIGURES", {})),
+        requires=str(getattr(module, "REQUIRES", "")),
+        sweeps=tuple(getattr(module, "SWEEPS", (name,))),
+    )
 
 
 def load_spec(experiment: str) -> TableSpec:
-    try:
-        module = importlib.import_module(f"experiments.{experiment}")
-    except ModuleNotFoundError:
-        return TableSpec(title=f"Experiment `{experiment}`")
-    return module.SPEC
+    """The experiment's table spec (its first one when it declares several)."""
+    return next(iter(load_experiment(experiment).specs.values()))
 
 
+def experiment_modules() -> list[str]:
+    """Names of the modules under experiments/ that declare SPEC or SPECS."""
+    import experiments
+
+    names = []
+    for info in pkgutil.iter_modules(experiments.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"experiments.{info.name}")
+        if hasattr(module, "SPEC") or hasattr(module, "SPECS"):
+            names.append(info.name)
+    return sorted(names)
+
+
+# -- cells --------------------------------------------------------------------------------------
 @dataclass
 class Cell:
     values: list[float] = field(default_factory=list)
@@ -85,23 +222,26 @@ def collect(records: list[Record], spec: TableSpec) -> dict[tuple[str, ...], Cel
     by_profile: dict[tuple[str, ...], dict[str, Cell]] = defaultdict(dict)
     for rec in records:
         cfg = rec.config
-        key = (*(f(cfg) for _, f in spec.rows), spec.column[1](cfg))
+        labels = (*(f(cfg) for _, f in spec.rows), spec.column[1](cfg))
         profile = cfg.get("profile", {}).get("name", "")
-        cell = by_profile[key].setdefault(profile, Cell(profile=profile))
-        status = rec.status
-        if status == COMPLETED:
-            metric = spec.metric or rec.metrics.get("primary_metric", "")
-            value = rec.metrics.get("metrics", {}).get(metric)
-            cell.metric = metric
-            cell.higher_is_better = rec.metrics.get("higher_is_better")
-            if value is not None and math.isfinite(value):
-                cell.values.append(float(value) * spec.scale)
-                cell.seeds.append(int(cfg["seed"]))
-        elif status == NOT_APPLICABLE:
-            cell.not_applicable = True
-        elif status == FAILED:
-            cell.failed += 1
-            cell.errors.append(str(rec.metrics.get("error", "")))
+        # (key prefix, metric): one cell per metric row, or one cell with the table's metric.
+        targets = [((label,), m) for label, m in spec.metrics] or [((), spec.metric)]
+        for prefix, wanted in targets:
+            cell = by_profile[(*prefix, *labels)].setdefault(profile, Cell(profile=profile))
+            status = rec.status
+            if status == COMPLETED:
+                metric = wanted or rec.metrics.get("primary_metric", "")
+                value = rec.metrics.get("metrics", {}).get(metric)
+                cell.metric = metric
+                cell.higher_is_better = rec.metrics.get("higher_is_better")
+                if value is not None and math.isfinite(value):
+                    cell.values.append(float(value) * spec.scale)
+                    cell.seeds.append(int(cfg["seed"]))
+            elif status == NOT_APPLICABLE:
+                cell.not_applicable = True
+            elif status == FAILED:
+                cell.failed += 1
+                cell.errors.append(str(rec.metrics.get("error", "")))
     out = {}
     for key, profiles in by_profile.items():
         best = max(profiles, key=lambda p: (bool(profiles[p].values), PROFILE_RANK.get(p, -1)))
@@ -113,9 +253,14 @@ def _fmt(x: float, digits: int) -> str:
     return f"{x:.{digits}f}"
 
 
-def cell_text(cell: Cell, paper: float | None, digits: int) -> str:
-    if cell.not_applicable:
+def cell_text(cell: Cell | None, paper: float | None, digits: int) -> str:
+    paper_na = paper is not None and math.isnan(paper)  # the paper's "-"
+    if cell is None:
+        text = "not run" if paper is not None else ""
+    elif cell.not_applicable:
         text = "-"
+        if paper_na:
+            return text  # not applicable here and in the paper
     elif cell.values:
         mean = float(np.mean(cell.values))
         std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else float("nan")
@@ -127,18 +272,26 @@ def cell_text(cell: Cell, paper: float | None, digits: int) -> str:
         text = f"FAILED ({cell.failed})"
     else:
         text = "missing"
-    if paper is not None:
+    if paper_na:
+        text += " | paper -"
+    elif paper is not None:
         text += f" | paper {_fmt(paper, digits)}"
-        if cell.values:
+        if cell is not None and cell.values:
             text += f" ({float(np.mean(cell.values)) - paper:+.{digits}f})"
     return text
 
 
-def reproduce_command(records: list[Record], experiment: str) -> str:
-    """The command that recreates these records: the experiment, or the swept overrides."""
+def reproduce_command(
+    records: list[Record], experiment: str, sweeps: Sequence[str] | None = None
+) -> str:
+    """The command that recreates these records: the experiment's sweeps, or the swept overrides."""
     profiles = sorted({r.config.get("profile", {}).get("name", "") for r in records} - {""})
     if experiment != "adhoc":
-        cmds = [f"missdiff-run -m experiment={experiment} profile={p}" for p in profiles]
+        cmds = [
+            f"missdiff-run -m experiment={sweep} profile={p}"
+            for p in profiles or [DEFAULT_PROFILE]
+            for sweep in sweeps or (experiment,)
+        ]
         return " && ".join(cmds) + " && missdiff-report"
     values: dict[str, set[str]] = defaultdict(set)
     for rec in records:
@@ -151,30 +304,74 @@ def reproduce_command(records: list[Record], experiment: str) -> str:
     return "missdiff-run -m " + " ".join(parts) + " && missdiff-report"
 
 
-def build_table(
-    experiment: str, records: list[Record], spec: TableSpec
-) -> tuple[str, pd.DataFrame]:
-    cells = collect(records, spec)
-    order = {label: i for i, label in enumerate(spec.row_order)}
-    row_keys = sorted({k[:-1] for k in cells}, key=lambda k: (order.get(k[0], len(order)), k))
-    columns = list(spec.column_order) or sorted({k[-1] for k in cells})
-    columns += sorted({k[-1] for k in cells} - set(columns))
-    metric = next((c.metric for c in cells.values() if c.metric), spec.metric or "?")
-    hib = next((c.higher_is_better for c in cells.values() if c.higher_is_better is not None), None)
-    direction = {True: "higher is better", False: "lower is better", None: ""}[hib]
+def _row_sort_key(spec: TableSpec) -> Callable[[tuple[str, ...]], tuple]:
+    """Rows in the order of `metrics`, then `row_order` (first row label), then by label."""
+    orders: list[dict[str, int]] = []
+    if spec.metrics:
+        orders.append({label: i for i, (label, _) in enumerate(spec.metrics)})
+    orders.append({label: i for i, label in enumerate(spec.row_order)})
 
-    header = [name for name, _ in spec.rows] + columns
+    def key(labels: tuple[str, ...]) -> tuple:
+        ranks = []
+        for i, label in enumerate(labels):
+            order = orders[i] if i < len(orders) else {}
+            ranks.append((order.get(label, len(order)), label))
+        return tuple(ranks)
+
+    return key
+
+
+def build_table(
+    experiment: str,
+    records: list[Record],
+    spec: TableSpec,
+    requires: str = "",
+    sweeps: Sequence[str] | None = None,
+) -> tuple[str, pd.DataFrame]:
+    """Markdown and CSV of one table. Rows and columns are those of the records and of the
+    paper's values, so a table with no records shows the paper's values beside "not run"."""
+    row_names = spec.row_names
+    for key in spec.paper:
+        if len(key) != len(row_names) + 1:
+            raise ValueError(
+                f"{spec.title}: paper key {key} needs {len(row_names)} row labels and a column"
+            )
+    cells = collect(records, spec)
+    keys = set(cells) | set(spec.paper)
+    row_keys = sorted({k[:-1] for k in keys}, key=_row_sort_key(spec))
+    # `column_order` orders the columns that have records or paper values; others follow, sorted.
+    present = {k[-1] for k in keys}
+    columns = [c for c in spec.column_order if c in present]
+    columns += sorted(present - set(columns))
+    hib = next((c.higher_is_better for c in cells.values() if c.higher_is_better is not None), None)
+    hib = spec.higher_is_better if hib is None else hib
+    direction = {True: "higher is better", False: "lower is better", None: ""}[hib]
+    if spec.metrics:
+        named = ", ".join(f"{label} = `{m}`" for label, m in spec.metrics)
+        metric_line = f"Metrics (one per `{spec.metrics_header}` row): {named} ({direction})."
+    else:
+        metric = next((c.metric for c in cells.values() if c.metric), spec.metric or "?")
+        metric_line = f"Metric: `{metric}` ({direction})."
+    if spec.scale != 1:
+        metric_line += f" Values x {spec.scale:g}."
+
+    header = [*row_names, *columns]
     lines = [
         f"# {spec.title}",
         "",
-        f"Metric: `{metric}` ({direction}). Cells: mean (std over seeds) n=seeds profile;"
-        " `| paper x (+d)` is the paper's value and our difference. `-`: not applicable.",
+        metric_line + " Cells: mean (std over seeds) n=seeds profile;"
+        " `| paper x (+d)` is the paper's value and our difference. `-`: not applicable;"
+        " `not run`: no record yet.",
     ]
+    if not records:
+        lines += ["", "**Not run yet**: no records for this experiment."]
+        if requires:
+            lines += ["", requires.strip()]
     if spec.notes:
         lines += ["", spec.notes.strip()]
     lines += [
         "",
-        f"Reproduce: `{reproduce_command(records, experiment)}`",
+        f"Reproduce: `{reproduce_command(records, experiment, sweeps)}`",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -185,64 +382,131 @@ def build_table(
         for col in columns:
             cell = cells.get((*rk, col))
             paper = spec.paper.get((*rk, col))
-            texts.append("" if cell is None else cell_text(cell, paper, spec.digits))
-            if cell is None:
+            texts.append(cell_text(cell, paper, spec.digits))
+            if cell is None and paper is None:
                 continue
-            mean = float(np.mean(cell.values)) if cell.values else None
-            std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else None
+            values = cell.values if cell is not None else []
+            mean = float(np.mean(values)) if values else None
+            std = float(np.std(values, ddof=1)) if len(values) > 1 else None
             rows_csv.append(
                 {
-                    **{name: v for (name, _), v in zip(spec.rows, rk, strict=True)},
+                    **dict(zip(row_names, rk, strict=True)),
                     spec.column[0]: col,
-                    "metric": cell.metric,
+                    "metric": cell.metric if cell is not None else "",
                     "mean": mean,
                     "std": std,
-                    "n_seeds": len(cell.values),
-                    "seeds": " ".join(map(str, sorted(cell.seeds))),
-                    "profile": cell.profile,
-                    "failed": cell.failed,
-                    "not_applicable": cell.not_applicable,
+                    "n_seeds": len(values),
+                    "seeds": " ".join(map(str, sorted(cell.seeds))) if cell is not None else "",
+                    "profile": cell.profile if cell is not None else "",
+                    "failed": cell.failed if cell is not None else 0,
+                    "not_applicable": cell.not_applicable if cell is not None else False,
+                    "not_run": cell is None,
                     "paper": paper,
+                    "paper_not_applicable": paper is not None and math.isnan(paper),
                     "difference": None if mean is None or paper is None else mean - paper,
                 }
             )
-        lines.append("| " + " | ".join([*rk, *texts]) + " |")
+        # A cell's own "|" (before the paper's value) is escaped so the markdown row stays intact.
+        cells_md = [t.replace("|", "\\|") for t in (*rk, *texts)]
+        lines.append("| " + " | ".join(cells_md) + " |")
     failures = sorted({e for c in cells.values() for e in c.errors if e})
     if failures:
         lines += ["", "Failed runs (see their records):", *[f"- {e}" for e in failures[:20]]]
     return "\n".join(lines) + "\n", pd.DataFrame(rows_csv)
 
 
-def write_tables(records_dir: Path, out_dir: Path, only: str | None = None) -> list[Path]:
+# -- writing ------------------------------------------------------------------------------------
+@dataclass
+class Written:
+    tables: list[Path] = field(default_factory=list)  # .md and .csv of tables with records
+    unrun: list[Path] = field(default_factory=list)  # .md and .csv of experiments with none
+    figures: list[Path] = field(default_factory=list)
+
+    @property
+    def all(self) -> list[Path]:
+        return [*self.tables, *self.unrun, *self.figures]
+
+
+def group_records(records_dir: Path) -> dict[str, list[Record]]:
+    """Records by experiment tag (a record tagged with several experiments is in each)."""
     groups: dict[str, list[Record]] = defaultdict(list)
     for rec in iter_records(records_dir):
         for name in rec.metrics.get("experiments") or ["adhoc"]:
             groups[str(name)].append(rec)
+    return groups
+
+
+def write_report(
+    records_dir: Path,
+    out_dir: Path,
+    figures_dir: Path | None = None,
+    only: str | None = None,
+    include_unrun: bool = True,
+) -> Written:
+    """Every table (and, with `figures_dir`, every figure) of every experiment.
+
+    `include_unrun`: also experiment modules without records (paper values, "not run")."""
+    groups = group_records(records_dir)
+    names: Iterable[str] = set(groups) | (set(experiment_modules()) if include_unrun else set())
     if only is not None:
-        groups = {k: v for k, v in groups.items() if k == only}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, recs in sorted(groups.items()):
-        text, frame = build_table(name, recs, load_spec(name))
-        md, csv = out_dir / f"{name}.md", out_dir / f"{name}.csv"
-        md.write_text(text)
-        frame.to_csv(csv, index=False)
-        written += [md, csv]
+        names = {only} if only in groups or include_unrun else set()
+    written = Written()
+    for name in sorted(names):
+        recs = groups.get(name, [])
+        exp = load_experiment(name)
+        if not recs and not exp.defined:
+            continue  # neither records nor a module: nothing to show
+        for table, spec in exp.specs.items():
+            text, frame = build_table(name, recs, spec, exp.requires, exp.sweeps)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            md, csv = out_dir / f"{table}.md", out_dir / f"{table}.csv"
+            md.write_text(text)
+            frame.to_csv(csv, index=False)
+            (written.tables if recs else written.unrun).extend([md, csv])
+        if figures_dir is not None and recs:
+            written.figures += write_figures(exp.figures, recs, figures_dir)
     return written
+
+
+def write_figures(
+    figures: Mapping[str, Callable[[list[Record]], Any]], records: list[Record], out_dir: Path
+) -> list[Path]:
+    """Each figure function's matplotlib Figure as `<out_dir>/<name>.png`."""
+    paths = []
+    for name, make in figures.items():
+        fig = make(records)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"{name}.png"
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+        paths.append(path)
+    return paths
+
+
+def write_tables(
+    records_dir: Path, out_dir: Path, only: str | None = None, include_unrun: bool = False
+) -> list[Path]:
+    """The tables of the experiments that have records (and, with `include_unrun`, of every
+    experiment module); .md and .csv paths."""
+    written = write_report(records_dir, out_dir, None, only, include_unrun)
+    return [*written.tables, *written.unrun]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="missdiff-report", description=__doc__.splitlines()[0])
     parser.add_argument("--records", default="results/runs", help="records folder")
     parser.add_argument("--out", default="results/tables", help="where tables are written")
+    parser.add_argument(
+        "--figures-out", default="results/figures", help="where figures (.png) are written"
+    )
     parser.add_argument("--experiment", default=None, help="only this experiment")
     parser.add_argument(
         "--wandb",
         nargs="?",
         const="offline",
         choices=["offline", "online"],
-        help="also log each table to wandb as a wandb.Table (default mode: offline; project from "
-        "$WANDB_PROJECT, else missdiff; folder: $WANDB_DIR, else the current folder)",
+        help="also log each table built from records to wandb as a wandb.Table (default mode: "
+        "offline; project from $WANDB_PROJECT, else missdiff; folder: $WANDB_DIR, else the current "
+        "folder)",
     )
     args = parser.parse_args(argv)
     records = Path(args.records)
@@ -250,16 +514,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missdiff-report: error: no records folder {records}; run missdiff-run first",
               file=sys.stderr)  # fmt: skip
         return 2
-    written = write_tables(records, Path(args.out), args.experiment)
-    if not written:
+    written = write_report(records, Path(args.out), Path(args.figures_out), args.experiment)
+    for path in written.all:
+        print(path)
+    if not written.tables and next(iter_records(records), None) is None:
+        # The paper-only tables were still written; but nothing has run.
         print(f"missdiff-report: no finished records under {records}", file=sys.stderr)
         return 1
-    for path in written:
-        print(path)
     if args.wandb:
         from missdiff.loggers import log_tables_to_wandb
 
-        log_tables_to_wandb([p for p in written if p.suffix == ".csv"], mode=args.wandb)
+        # Tables without records hold only the paper's values: nothing to put on a dashboard.
+        log_tables_to_wandb([p for p in written.tables if p.suffix == ".csv"], mode=args.wandb)
     return 0
 
 
