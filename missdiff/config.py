@@ -55,6 +55,10 @@ class ProfileConfig:
     max_test_rows: int | None = None  # cap on evaluated test rows (None = all)
     n_generate: int | None = None  # synthetic rows (None = as many as training rows)
     bayesnet_rows: int = 10_000
+    # Diffusion backbone width (paper text: 64; the authors' code: 128) and rows x draws per
+    # network call at inference.
+    channels: int = 64
+    max_batch: int = 4096
     # Library imputers (hyperimpute): iterations / training steps.
     mice_max_iter: int = 1000
     missforest_max_iter: int = 100
