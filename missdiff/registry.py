@@ -20,6 +20,7 @@ MODELS: dict[str, tuple[str, str, str]] = {
     "missdiff": ("missdiff.models.diffusion", "MissDiff", "DiffusionConfig"),
     "diff_delete": ("missdiff.models.diffusion", "DiffDelete", "DiffusionConfig"),
     "diff_mean": ("missdiff.models.diffusion", "DiffMean", "DiffusionConfig"),
+    "csdi_t": ("baselines.csdi_t", "CsdiT", "DiffusionConfig"),
     "mice": ("baselines.hyperimpute_imputers", "Mice", "MiceConfig"),
     "missforest": ("baselines.hyperimpute_imputers", "MissForest", "MissForestConfig"),
     "gain": ("baselines.hyperimpute_imputers", "Gain", "GainConfig"),

@@ -201,3 +201,13 @@ def test_misuse_errors() -> None:
         enc.inverse_transform(np.full((2, enc.width), np.nan))
     with pytest.raises(MissDiffError, match="income"):
         enc.transform(mixed_frame().drop(columns="income"))
+
+
+def test_unseen_category_can_be_encoded_as_missing() -> None:
+    schema = Schema(("x", "c"), categorical=("c",))
+    enc = TabularEncoder(schema).fit(pd.DataFrame({"x": [0.0, 1.0], "c": ["a", "b"]}))
+    new = pd.DataFrame({"x": [0.5, 0.5], "c": ["a", "zzz"]})
+    x, mask = enc.transform(new, unknown="missing")
+    block = enc.column_slices["c"]
+    assert mask[0, block].all() and not mask[1, block].any()
+    assert x[1, block.stop - 1] == 1.0  # the "missing" category

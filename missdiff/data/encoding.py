@@ -165,8 +165,13 @@ class TabularEncoder:
 
     # ------------------------------------------------------------------ encoding
 
-    def transform(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def transform(
+        self, data: pd.DataFrame, unknown: str = "error"
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Encode `data`: returns (float32 array (n, width), bool observed mask (n, width)).
+
+        `unknown`: what a category not seen in `fit` does: "error", or "missing" (the entry is
+        encoded as missing, so a model imputing new rows conditions on everything else).
 
         Missing continuous entries become 0; a missing categorical entry becomes its "missing"
         category. The mask is False at every position of a missing entry (the whole block of a
@@ -185,7 +190,10 @@ class TabularEncoder:
                 codes = np.full(n, sl.stop - sl.start - 1, dtype=np.int64)  # "missing" category
                 values = data[col].to_numpy(dtype=object)[present]
                 found = self._index[col].get_indexer(values)
-                if (found < 0).any():
+                if (found < 0).any() and unknown == "missing":
+                    observed[np.flatnonzero(present)[found < 0], j] = False
+                    present, found = observed[:, j], found[found >= 0]
+                elif (found < 0).any():
                     unseen = sorted({str(v) for v in values[found < 0]})[:5]
                     raise MissDiffError(
                         f"column {col!r} has categories not seen in fit: {unseen}; "

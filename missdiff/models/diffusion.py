@@ -240,7 +240,7 @@ class DiffusionModel(TabularModel):
             raise MissDiffError(f"number of imputation draws must be positive, got {n_draws}")
         index = data.index
         data = data.reset_index(drop=True)
-        x_obs, mask = encoder.transform(data)
+        x_obs, mask = encoder.transform(data, unknown="missing")
         generator = torch.Generator(device=self.device).manual_seed(torch_seed(rng))
         draws = sampler.impute(
             net,
