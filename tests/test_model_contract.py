@@ -86,7 +86,7 @@ def test_csdi_t_conditions_on_a_random_share_of_whole_observed_columns() -> None
     data = apply_mask(data, rng.random(data.shape) > 0.3)
     model = CsdiT(DiffusionConfig(name="csdi_t", channels=8, n_heads=2, epochs=1, num_steps=5))
     model.fit(data, schema, rng)
-    x0, mask = model.encoder.transform(data)
+    _, mask = model.encoder.transform(data)
     mask = torch.from_numpy(mask)
     cond = model.conditioning_mask(mask, torch.Generator().manual_seed(0))
     assert not (cond & ~mask).any()  # conditions only on observed entries
