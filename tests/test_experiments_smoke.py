@@ -1,0 +1,60 @@
+"""Every experiment end to end at the smoke profile: sweep -> records -> rebuilt tables.
+
+One seed per experiment keeps this to minutes; the sweep grid is otherwise the experiment's own.
+Marked slow: `make test` skips it, CI (`make test-slow`) runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from missdiff.records import COMPLETED, NOT_APPLICABLE, iter_records
+from missdiff.report import main as report_main
+from tests.conftest import CONFIG_DIR
+
+EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+NEEDS_USER_DATA = {"table3", "table3_stasy"}  # MIMIC-IV-ED is credentialed
+
+
+def sweep_size(name: str) -> int:
+    params = yaml.safe_load((CONFIG_DIR / "experiment" / f"{name}.yaml").read_text())
+    params = params["hydra"]["sweeper"]["params"]
+    size = 1
+    for key, value in params.items():
+        if key != "seed":
+            size *= len(str(value).split(","))
+    return size
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_runs_end_to_end_at_smoke(name: str, tmp_path: Path, data_dir: Path) -> None:
+    records = tmp_path / "runs"
+    env = {**os.environ, "MISSDIFF_DATA_DIR": str(data_dir)}
+    cmd = [
+        sys.executable, "-m", "missdiff.run", "-m", f"experiment={name}", "profile=smoke",
+        "seed=0", f"records_dir={records}", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3000)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    recs = list(iter_records(records))
+    assert len(recs) == sweep_size(name)
+    statuses = {r.status for r in recs}
+    if name in NEEDS_USER_DATA:
+        assert all("mimic4ed" in r.metrics.get("error", "") for r in recs)
+    else:
+        failed = [
+            r.metrics.get("error") for r in recs if r.status not in (COMPLETED, NOT_APPLICABLE)
+        ]
+        assert not failed, failed[:3]
+        assert COMPLETED in statuses
+    out = tmp_path / "tables"
+    assert report_main(["--records", str(records), "--out", str(out),
+                        "--figures-out", str(tmp_path / "figures")]) == 0  # fmt: skip
+    assert any(out.glob("*.md"))
