@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
-EXPERIMENTS ?= mechanisms
+EXPERIMENTS ?= mechanisms figure1_row figure1_colind table1 table5 table2 table4 table6 table18_19
 
 # Tests, CI and our own runs read the datasets from ../shared/datasets when it is there; a user's
 # machine downloads them (checksum-verified, cached in ~/.cache/missdiff).
@@ -15,7 +15,7 @@ ifneq ($(wildcard $(SHARED_DATA)/SOURCES.md),)
 export MISSDIFF_DATA_DIR ?= $(SHARED_DATA)
 endif
 
-.PHONY: install reproduce test test-all lint format clean
+.PHONY: install reproduce test test-slow test-all lint format clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# Every experiment end to end at the smoke profile (minutes each).
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q

@@ -94,6 +94,9 @@ class RunConfig:
     records_dir: str = "results/runs"
     data_dir: str | None = None
     device: str = "auto"  # auto | cpu | cuda
+    # torch intra-op threads for this run (None: torch's default). On a small shared CPU, 1 thread
+    # per job with several jobs in parallel beats 2 threads per job.
+    threads: int | None = None
 
 
 # Keys that never change a result: left out of the record's hash.

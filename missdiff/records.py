@@ -35,6 +35,7 @@ NON_RESULT_KEYS = (
     "data_dir",
     "logger",
     "device",
+    "threads",
     "experiment",
     "model.device",
     "model.progress",

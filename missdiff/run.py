@@ -82,6 +82,10 @@ def execute(
         return done.metrics
 
     device = resolve_device(cfg.device)
+    if cfg.threads is not None:
+        import torch  # only a run that asks for a thread count pays for the import here
+
+        torch.set_num_threads(cfg.threads)
     with open_dict(cfg):
         if "device" in cfg.model:
             cfg.model.device = device
@@ -95,6 +99,7 @@ def execute(
         "experiments": [cfg.experiment],
         "overrides": overrides or [],
         "device": device,
+        "threads": cfg.threads,
         "code": code_version(),
         "packages": package_versions(),
         "python": sys.version.split()[0],
