@@ -130,14 +130,11 @@ class DiffusionModel(TabularModel):
                     f"{self.name}: no complete row left after deleting incomplete rows"
                 )
             return complete, False
-        schema = self._fitted_schema()
-        filled = data.copy()
-        for col in schema.columns:
-            if schema.is_categorical(col):
-                fill = filled[col].mode(dropna=True).iloc[0]  # ties: first in sorted order
-            else:
-                fill = float(filled[col].mean(skipna=True))
-            filled[col] = filled[col].fillna(fill)
+        # Mean/mode filling is the Mean/Mode imputer itself (no randomness involved).
+        from baselines.mean_mode import MeanMode
+
+        rng = np.random.default_rng(0)
+        filled = MeanMode().fit(data, self._fitted_schema(), rng).impute(data, rng).completed
         return filled, False
 
     def _fit(self, data: pd.DataFrame, rng: np.random.Generator) -> None:
