@@ -62,3 +62,5 @@ def test_seed_is_required_integer() -> None:
 def test_unknown_option_fails() -> None:
     with pytest.raises(ConfigCompositionException):
         compose(["dataset=nosuchdata"])
+    with pytest.raises(ConfigCompositionException):
+        compose(["experiment=nosuchtable"])  # a misspelt experiment must not run as ad hoc
