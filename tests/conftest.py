@@ -35,3 +35,15 @@ def compose(overrides: list[str], config_dir: Path = CONFIG_DIR):
     register_configs()
     with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
         return hydra_compose(config_name="config", overrides=overrides)
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks run faster on one intra-op thread (no OpenMP overhead on a busy 2-core
+    machine); the previous count is restored for the other tests."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -15,14 +15,7 @@ from missdiff.diffusion.schedule import VPSchedule, quadratic_betas
 from missdiff.diffusion.train import TrainSettings, milestones, train
 from missdiff.errors import MissDiffError
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one intra-op thread avoids OpenMP overhead on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def small_net(width: int = 5, steps: int = 10, seed: int = 0, **kw) -> EpsNetwork:

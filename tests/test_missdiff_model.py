@@ -22,14 +22,7 @@ from missdiff.models.diffusion import (
     _most_frequent,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one intra-op thread avoids OpenMP overhead on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = DiffusionConfig(

@@ -37,17 +37,11 @@ def table(rng: np.random.Generator, n: int = 160) -> tuple[pd.DataFrame, Schema]
     return data, Schema(("a", "b", "c", "d"), categorical=("c", "d"))
 
 
-@pytest.fixture
-def one_thread():
-    # Tiny networks run faster on one thread, and the count is restored for the other tests.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_model_contract(name: str, one_thread) -> None:
+def test_model_contract(name: str) -> None:
     rng = np.random.default_rng(0)
     data, schema = table(rng)
     observed = rng.random(data.shape) > 0.2

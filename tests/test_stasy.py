@@ -32,13 +32,7 @@ from missdiff.errors import MissDiffError, NotApplicableError
 SCHEMA = Schema(columns=("age", "city", "income"), categorical=("city",))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run faster on one thread, much faster on a shared, busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_cfg(**overrides: object) -> StasyConfig:
