@@ -29,6 +29,7 @@ from missdiff.diffusion.schedule import VPSchedule
 from missdiff.diffusion.train import TrainSettings, missdiff_loss, resolve_device, train
 from missdiff.errors import MissDiffError, NotApplicableError
 from missdiff.models.base import Imputation, TabularModel, torch_seed
+from missdiff.models.completion import fill, mean_mode_values
 
 COMPLETIONS = ("none", "delete", "mean")
 
@@ -130,12 +131,8 @@ class DiffusionModel(TabularModel):
                     f"{self.name}: no complete row left after deleting incomplete rows"
                 )
             return complete, False
-        # Mean/mode filling is the Mean/Mode imputer itself (no randomness involved).
-        from baselines.mean_mode import MeanMode
-
-        rng = np.random.default_rng(0)
-        filled = MeanMode().fit(data, self._fitted_schema(), rng).impute(data, rng).completed
-        return filled, False
+        schema = self._fitted_schema()
+        return fill(data, mean_mode_values(data, schema), schema), False
 
     def _fit(self, data: pd.DataFrame, rng: np.random.Generator) -> None:
         cfg = self.cfg
