@@ -220,7 +220,14 @@ class Cell:
 def collect(records: list[Record], spec: TableSpec) -> dict[tuple[str, ...], Cell]:
     """Group records into cells; each cell keeps only its highest profile reached."""
     by_profile: dict[tuple[str, ...], dict[str, Cell]] = defaultdict(dict)
-    for rec in records:
+    # A cell holds one run per seed: when a config changed (e.g. a profile gained a size) and
+    # the same cell was run again, only the newest record of each seed counts.
+    newest: dict[tuple, Record] = {}
+    for rec in sorted(records, key=lambda r: r.metrics.get("started", 0.0)):
+        cfg = rec.config
+        labels = (*(f(cfg) for _, f in spec.rows), spec.column[1](cfg))
+        newest[(labels, cfg.get("profile", {}).get("name", ""), cfg.get("seed"))] = rec
+    for rec in newest.values():
         cfg = rec.config
         labels = (*(f(cfg) for _, f in spec.rows), spec.column[1](cfg))
         profile = cfg.get("profile", {}).get("name", "")

@@ -138,3 +138,17 @@ def test_a_finished_run_serves_every_experiment_that_asks_for_it(tmp_path, data_
     write_tables(tmp_path, tmp_path / "tables")
     assert (tmp_path / "tables" / "mechanisms.md").exists()
     assert (tmp_path / "tables" / "adhoc.md").exists()
+
+
+def test_a_cell_counts_one_run_per_seed(tmp_path, data_dir) -> None:
+    # The same cell run under two configs that differ only in a size the cell does not show.
+    for rows in (300, 200):
+        cfg = compose(
+            ["dataset=wine", "profile=smoke", f"profile.max_train_rows={rows}",
+             f"records_dir={tmp_path}"]
+        )  # fmt: skip
+        execute(cfg)
+    assert len(list(iter_records(tmp_path))) == 2
+    write_tables(tmp_path, tmp_path / "tables")
+    frame = pd.read_csv(tmp_path / "tables" / "adhoc.csv")
+    assert list(frame["n_seeds"]) == [1]
