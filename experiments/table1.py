@@ -65,7 +65,7 @@ PAPER = {
     for column, value in zip(_COLUMNS, values, strict=True)
 }
 
-SPEC = TableSpec(
+_HEADLINE = TableSpec(
     title="Table 1: imputation RMSE (lower is better), 20 % column-balanced MCAR",
     rows=(("method", method_row),),
     column=("dataset", dataset_column),
@@ -80,3 +80,22 @@ SPEC = TableSpec(
         " min-max: hyperimpute's convention). Differences from the paper: results/NOTES.md."
     ),
 )
+
+# The same runs on the convention of hyperimpute's benchmarks: one RMSE pooled over every hidden
+# test entry on plain min-max scaling (training-fold min and max). The paper does not report it.
+_POOLED = TableSpec(
+    title="Table 1 (pooled): imputation RMSE pooled over entries, plain min-max scale",
+    rows=_HEADLINE.rows,
+    column=_HEADLINE.column,
+    metric="rmse_pooled_minmax",
+    column_order=_COLUMNS,
+    row_order=tuple(METHODS.values()),
+    higher_is_better=False,
+    notes=(
+        "Not the headline: the paper reports only the per-column mean on TabCSDI's scale (table1)."
+        " This one pools the squared errors of all hidden continuous test entries on"
+        " (x - min) / (max - min), so it reads against hyperimpute's and other benchmarks' numbers."
+    ),
+)
+
+SPECS = {"table1": _HEADLINE, "table1_pooled": _POOLED}

@@ -22,7 +22,7 @@ MECHANISMS = ("MAR", "NMAR")
 # MissDiff 0.005 / 0.006).
 PAPER = paper_grid(METHODS, MECHANISMS, [(0.1205, 0.1274), (0.1053, 0.1092)])
 
-SPEC = TableSpec(
+_HEADLINE = TableSpec(
     title="Table 5: imputation RMSE (lower is better) under MAR and NMAR at ratio 0.2, Census",
     rows=(("method", paper_model_label),),
     column=("mechanism", mechanism_label),
@@ -38,3 +38,20 @@ SPEC = TableSpec(
         " min-max scale, mean over columns, on the hidden entries of the 20 % test fold."
     ),
 )
+
+_POOLED = TableSpec(
+    title="Table 5 (pooled): RMSE pooled over entries, plain min-max scale (not in the paper)",
+    rows=_HEADLINE.rows,
+    column=_HEADLINE.column,
+    metric="rmse_pooled_minmax",
+    digits=4,
+    column_order=MECHANISMS,
+    row_order=METHODS,
+    higher_is_better=False,
+    notes=(
+        "hyperimpute's convention: one RMSE over all hidden continuous test entries,"
+        " (x - min) / (max - min)."
+    ),
+)
+
+SPECS = {"table5": _HEADLINE, "table5_pooled": _POOLED}
