@@ -434,10 +434,13 @@ class Written:
         return [*self.tables, *self.unrun, *self.figures]
 
 
-def group_records(records_dir: Path) -> dict[str, list[Record]]:
-    """Records by experiment tag (a record tagged with several experiments is in each)."""
+def group_records(records_dir: Path, profile: str | None = None) -> dict[str, list[Record]]:
+    """Records by experiment tag (a record tagged with several experiments is in each); with
+    `profile`, only the records run at that profile."""
     groups: dict[str, list[Record]] = defaultdict(list)
     for rec in iter_records(records_dir):
+        if profile is not None and rec.config.get("profile", {}).get("name") != profile:
+            continue
         for name in rec.metrics.get("experiments") or ["adhoc"]:
             groups[str(name)].append(rec)
     return groups
@@ -449,11 +452,13 @@ def write_report(
     figures_dir: Path | None = None,
     only: str | None = None,
     include_unrun: bool = True,
+    profile: str | None = None,
 ) -> Written:
     """Every table (and, with `figures_dir`, every figure) of every experiment.
 
-    `include_unrun`: also experiment modules without records (paper values, "not run")."""
-    groups = group_records(records_dir)
+    `include_unrun`: also experiment modules without records (paper values, "not run").
+    `profile`: only the records of that profile (default: each cell shows its highest profile)."""
+    groups = group_records(records_dir, profile)
     names: Iterable[str] = set(groups) | (set(experiment_modules()) if include_unrun else set())
     if only is not None:
         names = {only} if only in groups or include_unrun else set()
@@ -465,6 +470,10 @@ def write_report(
             continue  # neither records nor a module: nothing to show
         for table, spec in exp.specs.items():
             text, frame = build_table(name, recs, spec, exp.requires, exp.sweeps)
+            if profile is not None:
+                title, rest = text.split("\n", 1)
+                text = (f"{title}\n\nOnly records at the `{profile}` profile"
+                        f" (`missdiff-report --profile {profile}`).\n{rest}")  # fmt: skip
             out_dir.mkdir(parents=True, exist_ok=True)
             md, csv = out_dir / f"{table}.md", out_dir / f"{table}.csv"
             md.write_text(text)
@@ -507,6 +516,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--experiment", default=None, help="only this experiment")
     parser.add_argument(
+        "--profile",
+        default=None,
+        help="only the records of this profile (default: each cell shows the highest profile it"
+        " reached, e.g. paper over quick)",
+    )
+    parser.add_argument(
         "--wandb",
         nargs="?",
         const="offline",
@@ -521,7 +536,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missdiff-report: error: no records folder {records}; run missdiff-run first",
               file=sys.stderr)  # fmt: skip
         return 2
-    written = write_report(records, Path(args.out), Path(args.figures_out), args.experiment)
+    if args.profile is not None and args.profile not in PROFILE_RANK:
+        print(f"missdiff-report: error: unknown --profile {args.profile!r}; one of "
+              f"{', '.join(PROFILE_RANK)}", file=sys.stderr)  # fmt: skip
+        return 2
+    written = write_report(
+        records, Path(args.out), Path(args.figures_out), args.experiment, profile=args.profile
+    )
     for path in written.all:
         print(path)
     if not written.tables and next(iter_records(records), None) is None:

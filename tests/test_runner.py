@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from missdiff.records import COMPLETED, FAILED, iter_records, result_key
-from missdiff.report import write_tables
+from missdiff.report import main as report_main
+from missdiff.report import write_report, write_tables
 from missdiff.run import execute
 from tests.conftest import REPO, compose
 
@@ -152,3 +153,17 @@ def test_a_cell_counts_one_run_per_seed(tmp_path, data_dir) -> None:
     write_tables(tmp_path, tmp_path / "tables")
     frame = pd.read_csv(tmp_path / "tables" / "adhoc.csv")
     assert list(frame["n_seeds"]) == [1]
+
+
+def test_report_shows_the_highest_profile_or_only_the_one_asked_for(tmp_path, data_dir) -> None:
+    # Two runs of one cell, labelled smoke and quick (the same smoke sizes: only the label
+    # matters to the report).
+    for name in ("smoke", "quick"):
+        execute(compose(["dataset=wine", "profile=smoke", f"profile.name={name}",
+                         f"records_dir={tmp_path}"]))  # fmt: skip
+    write_report(tmp_path, tmp_path / "best")
+    write_report(tmp_path, tmp_path / "smoke", profile="smoke")
+    assert list(pd.read_csv(tmp_path / "best" / "adhoc.csv")["profile"]) == ["quick"]
+    assert list(pd.read_csv(tmp_path / "smoke" / "adhoc.csv")["profile"]) == ["smoke"]
+    assert "Only records at the `smoke` profile" in (tmp_path / "smoke" / "adhoc.md").read_text()
+    assert report_main(["--records", str(tmp_path), "--profile", "fast"]) == 2
