@@ -319,3 +319,57 @@ def test_compiled_imputation_matches_eager():
     )
     assert torch.equal(compiled[:, mask], x[mask].expand(3, -1))
     torch.testing.assert_close(compiled, eager, atol=1e-4, rtol=1e-4)
+
+
+class _ExactGaussianEps(nn.Module):
+    """The exact noise predictor of N(mu, Sigma) data under the VP schedule.
+
+    x_t ~ N(sqrt(abar) mu, C_t), C_t = abar Sigma + (1 - abar) I, so
+    eps*(x_t, t) = sqrt(1 - abar) C_t^{-1} (x_t - sqrt(abar) mu).
+    """
+
+    def __init__(self, schedule: VPSchedule, mu: torch.Tensor, cov: torch.Tensor):
+        super().__init__()
+        self.abar = schedule.alpha_bars.double()
+        self.mu, self.cov = mu.double(), cov.double()
+        self.anchor = nn.Parameter(torch.zeros(1))  # the sampler reads the device off a parameter
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        abar = self.abar[t].view(-1, 1, 1)
+        cov_t = abar * self.cov + (1.0 - abar) * torch.eye(len(self.mu), dtype=torch.float64)
+        centred = (x.double() - abar.view(-1, 1).sqrt() * self.mu).unsqueeze(-1)
+        return ((1.0 - abar).sqrt() * torch.linalg.solve(cov_t, centred)).squeeze(-1).float()
+
+
+def test_algorithm_2_with_the_exact_score_imputes_near_the_conditional_mean():
+    """Algorithm 2 (replacement) is sound: with the true score it nearly reaches the oracle.
+
+    2-D Gaussian on the min-max-like scale (sd 0.15, correlation 0.9), y hidden. The oracle
+    (conditional mean) has RMSE sqrt(1 - 0.81) = 0.44 sd, mean imputation 1 sd. Measured over
+    five data/sampler seeds at T = 100: the median of 20 draws 0.52-0.57 sd, 1.19-1.25 x the
+    oracle (a median of 20 exact conditional draws alone would be about 1.04 x; the rest is
+    replacement not being exact conditioning). Bound: 1.4 x. A trained MissDiff (32 channels)
+    on 1,600 such rows got 0.64-0.74 sd after 150-400 epochs and no better than the mean after
+    30: a short training budget, not the sampler, keeps MissDiff from the oracle.
+    """
+    rho, sd = 0.9, 0.15
+    mu = torch.tensor([0.3, 0.6])
+    cov = torch.tensor([[1.0, rho], [rho, 1.0]]) * sd**2
+    z = torch.randn(400, 2, generator=torch.Generator().manual_seed(1))
+    x = mu + z @ torch.linalg.cholesky(cov).T
+    mask = torch.ones(400, 2, dtype=torch.bool)
+    mask[:, 1] = False
+    schedule = VPSchedule(100)
+    draws = sampler.impute(
+        _ExactGaussianEps(schedule, mu, cov), schedule, x, mask, 20,
+        torch.Generator().manual_seed(0), max_batch=8192,
+    )  # fmt: skip
+    median = draws.median(0).values[:, 1]
+    oracle = mu[1] + rho * (x[:, 0] - mu[0])
+
+    def rmse(pred: torch.Tensor) -> float:
+        return float(((pred - x[:, 1]) ** 2).mean().sqrt()) / sd
+
+    assert rmse(median) < 1.4 * rmse(oracle), (rmse(median), rmse(oracle))
+    assert rmse(median) < 0.6 * rmse(mu[1].expand(400)), rmse(median)
+    assert torch.equal(draws[:, :, 0], x[:, 0].expand(20, 400))  # observed column kept
