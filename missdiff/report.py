@@ -540,9 +540,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missdiff-report: error: unknown --profile {args.profile!r}; one of "
               f"{', '.join(PROFILE_RANK)}", file=sys.stderr)  # fmt: skip
         return 2
+    # One profile's tables: only the experiments that ran at it (the full set, with the paper's
+    # values for what has not run, is the default report's).
     written = write_report(
-        records, Path(args.out), Path(args.figures_out), args.experiment, profile=args.profile
-    )
+        records, Path(args.out), Path(args.figures_out), args.experiment,
+        include_unrun=args.profile is None, profile=args.profile,
+    )  # fmt: skip
     for path in written.all:
         print(path)
     if not written.tables and next(iter_records(records), None) is None:

@@ -167,3 +167,6 @@ def test_report_shows_the_highest_profile_or_only_the_one_asked_for(tmp_path, da
     assert list(pd.read_csv(tmp_path / "smoke" / "adhoc.csv")["profile"]) == ["smoke"]
     assert "Only records at the `smoke` profile" in (tmp_path / "smoke" / "adhoc.md").read_text()
     assert report_main(["--records", str(tmp_path), "--profile", "fast"]) == 2
+    out = tmp_path / "cli"
+    assert report_main(["--records", str(tmp_path), "--profile", "smoke", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["adhoc.csv", "adhoc.md"]  # no unrun tables
