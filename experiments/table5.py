@@ -14,6 +14,8 @@ Sweep: configs/experiment/table5.yaml.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from missdiff.report import TableSpec, mechanism_label, paper_grid, paper_model_label
 
 METHODS = ("CSDI_T", "MissDiff")
@@ -39,15 +41,11 @@ _HEADLINE = TableSpec(
     ),
 )
 
-_POOLED = TableSpec(
+_POOLED = replace(
+    _HEADLINE,
     title="Table 5 (pooled): RMSE pooled over entries, plain min-max scale (not in the paper)",
-    rows=_HEADLINE.rows,
-    column=_HEADLINE.column,
     metric="rmse_pooled_minmax",
-    digits=4,
-    column_order=MECHANISMS,
-    row_order=METHODS,
-    higher_is_better=False,
+    paper={},
     notes=(
         "hyperimpute's convention: one RMSE over all hidden continuous test entries,"
         " (x - min) / (max - min)."
