@@ -1,0 +1,108 @@
+"""What is left of each experiment's sweep at a profile, and what it will cost: prints figures.
+
+Not a test. For every sweep in configs/experiment/ (or the ones named), expands its
+`hydra.sweeper.params` (plus any `--override`s, which replace a swept key as on the
+`missdiff-run -m` command line), composes each job exactly as `missdiff-run` does and looks its
+record key up under the records folder. A pending job's cost is the median wall time of the
+finished records with the same dataset, model, evaluator and profile (any experiment, any
+mechanism or seed); jobs without such a record are counted as "no estimate". Wall times are what
+the records measured: one thread per run with two runs sharing the 2-core machine, unless the
+records say otherwise.
+
+    .venv/bin/python scripts/sweep_budget.py --profile quick [table2 table4 ...]
+    .venv/bin/python scripts/sweep_budget.py --profile paper table1 --override dataset=concrete
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from missdiff.records import FINAL_STATUSES, iter_records, result_key
+from missdiff.run import CONFIG_DIR
+
+SWEEPS = Path(CONFIG_DIR) / "experiment"
+
+
+def jobs(sweep: str, overrides: dict[str, str]) -> list[list[str]]:
+    """The override lists a `missdiff-run -m experiment=<sweep>` multirun would launch."""
+    params = OmegaConf.load(SWEEPS / f"{sweep}.yaml").hydra.sweeper.params
+    axes = {key: str(value).split(",") for key, value in params.items()}
+    for key, value in overrides.items():
+        axes[key] = value.split(",")
+    keys = list(axes)
+    return [
+        [f"{k}={v}" for k, v in zip(keys, combo, strict=True)]
+        for combo in itertools.product(*(axes[k] for k in keys))
+    ]
+
+
+def cost_key(config: dict) -> tuple[str, ...]:
+    ds = config["dataset"]
+    return (
+        f"{ds['name']}/{ds.get('variant', 'default')}",
+        str(config["model"]["name"]),
+        str(config["evaluator"]["name"]),
+        str(config["profile"]["name"]),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweeps", nargs="*", help="configs/experiment/<name>.yaml (default: all)")
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--records", default="results/runs")
+    parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUES")
+    args = parser.parse_args()
+    overrides = dict(o.split("=", 1) for o in args.override)
+    sweeps = args.sweeps or sorted(p.stem for p in SWEEPS.glob("*.yaml"))
+
+    finished: dict[str, str] = {}
+    walls: dict[tuple[str, ...], list[float]] = defaultdict(list)
+    for rec in iter_records(Path(args.records)):
+        finished[rec.path.name] = rec.status
+        wall = rec.metrics.get("wall_time")
+        if rec.status in FINAL_STATUSES and wall is not None:
+            walls[cost_key(rec.config)].append(float(wall))
+
+    print(f"profile {args.profile}; records {args.records}; hours are single-thread run hours")
+    header = ("sweep", "jobs", "done", "failed", "pending", "est. hours", "no estimate")
+    print("{:<16}{:>6}{:>6}{:>8}{:>9}{:>12}{:>13}".format(*header))
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        for sweep in sweeps:
+            counts = {"done": 0, "failed": 0, "pending": 0, "unknown": 0}
+            hours = 0.0
+            todo: dict[tuple[str, ...], int] = defaultdict(int)
+            for job in jobs(sweep, overrides):
+                cfg = compose("config", [f"experiment={sweep}", f"profile={args.profile}", *job])
+                config = OmegaConf.to_container(cfg, resolve=True)
+                status = finished.get(result_key(config))
+                if status in FINAL_STATUSES:
+                    counts["done"] += 1
+                    continue
+                counts["failed" if status else "pending"] += 1
+                key = cost_key(config)
+                if walls.get(key):
+                    hours += statistics.median(walls[key]) / 3600
+                else:
+                    counts["unknown"] += 1
+                todo[key] += 1
+            n = sum(counts[k] for k in ("done", "failed", "pending"))
+            print(
+                f"{sweep:<16}{n:>6}{counts['done']:>6}{counts['failed']:>8}{counts['pending']:>9}"
+                f"{hours:>12.1f}{counts['unknown']:>13}"
+            )
+            for key, count in sorted(todo.items()):
+                median = statistics.median(walls[key]) / 60 if walls.get(key) else None
+                each = f"{median:.1f} min each" if median is not None else "no record yet"
+                print(f"    {count:>4} x {' '.join(key[:3])}: {each}")
+
+
+if __name__ == "__main__":
+    main()
