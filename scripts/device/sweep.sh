@@ -1,0 +1,36 @@
+#!/bin/bash
+# There (a GPU machine lent through the device tool): run sweeps on CUDA until a deadline, then
+# pack the records that finished into $OUT/runs.tgz. Each argument is one `missdiff-run -m`
+# command line (quoted); they run one after another. A run cut off by the deadline writes no
+# record (the sweeps resume anywhere). Records carry device=cuda; their keys are the same as on
+# the CPU, so they fill the same table cells. MISSDIFF_DEVICE=cpu runs the same plumbing on a CPU.
+#
+#   here:  scripts/device/bundle.sh census_tabcsdi
+#   device run, carry [".device"], timeout_s 600, command (the Census cells of Tables 1 and 5,
+#   about 25 core-hours on the 2-core CPU; the first sweep is a CUDA check at smoke size):
+#     bash scripts/device/sweep.sh 540 \
+#       "experiment=table5 profile=smoke model=missdiff,csdi_t seed=0 missingness=mar" \
+#       "experiment=table5 profile=quick model=missdiff,csdi_t" \
+#       "experiment=table1 profile=quick dataset=census_tabcsdi model=missdiff,csdi_t"
+#   back here, add the records without touching any already present:
+#     tar -xzf <files_at>/runs.tgz -C results/runs --skip-old-files && missdiff-report
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+budget=${1:?"sweep.sh: first argument: seconds to spend on the sweeps"}
+shift
+[ -d .device/site ] || { echo "sweep.sh: no .device/ (run scripts/device/bundle.sh here, carry .device)" >&2; exit 2; }
+export PYTHONPATH="$PWD:$PWD/.device/site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+out=${OUT:-/tmp/missdiff-device-out}
+mkdir -p "$out" /tmp/device-runs
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
+deadline=$(( $(date +%s) + budget ))
+for sweep in "$@"; do
+  left=$(( deadline - $(date +%s) ))
+  [ "$left" -gt 30 ] || break
+  echo "== $sweep ($left s left)"
+  # shellcheck disable=SC2086  # one argument = one command line of overrides
+  timeout --signal=INT --kill-after=20 "$left" python3 -m missdiff.run -m $sweep device="${MISSDIFF_DEVICE:-cuda}" \
+    records_dir=/tmp/device-runs data_dir=.device/data 2>&1 | grep -v "it/s\]" | tail -n 40
+done
+tar -czf "$out/runs.tgz" --exclude=.checkpoints --exclude='.tmp-*' --exclude='.old-*' -C /tmp/device-runs .
+echo "records: $(find /tmp/device-runs -mindepth 1 -maxdepth 1 -not -name '.*' | wc -l) -> $out/runs.tgz"
