@@ -25,6 +25,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from missdiff.records import FINAL_STATUSES, iter_records, result_key
+from missdiff.report import dataset_label, model_label
 from missdiff.run import CONFIG_DIR
 
 SWEEPS = Path(CONFIG_DIR) / "experiment"
@@ -44,10 +45,9 @@ def jobs(sweep: str, overrides: dict[str, str]) -> list[list[str]]:
 
 
 def cost_key(config: dict) -> tuple[str, ...]:
-    ds = config["dataset"]
     return (
-        f"{ds['name']}/{ds.get('variant', 'default')}",
-        str(config["model"]["name"]),
+        dataset_label(config),
+        model_label(config),
         str(config["evaluator"]["name"]),
         str(config["profile"]["name"]),
     )
@@ -70,6 +70,7 @@ def main() -> None:
         wall = rec.metrics.get("wall_time")
         if rec.status in FINAL_STATUSES and wall is not None:
             walls[cost_key(rec.config)].append(float(wall))
+    minutes = {key: statistics.median(values) / 60 for key, values in walls.items()}
 
     print(f"profile {args.profile}; records {args.records}; hours are single-thread run hours")
     header = ("sweep", "jobs", "done", "failed", "pending", "est. hours", "no estimate")
@@ -88,8 +89,8 @@ def main() -> None:
                     continue
                 counts["failed" if status else "pending"] += 1
                 key = cost_key(config)
-                if walls.get(key):
-                    hours += statistics.median(walls[key]) / 3600
+                if key in minutes:
+                    hours += minutes[key] / 60
                 else:
                     counts["unknown"] += 1
                 todo[key] += 1
@@ -99,8 +100,7 @@ def main() -> None:
                 f"{hours:>12.1f}{counts['unknown']:>13}"
             )
             for key, count in sorted(todo.items()):
-                median = statistics.median(walls[key]) / 60 if walls.get(key) else None
-                each = f"{median:.1f} min each" if median is not None else "no record yet"
+                each = f"{minutes[key]:.1f} min each" if key in minutes else "no record yet"
                 print(f"    {count:>4} x {' '.join(key[:3])}: {each}")
 
 
