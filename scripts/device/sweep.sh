@@ -12,6 +12,10 @@
 #       "experiment=table5 profile=smoke model=missdiff,csdi_t seed=0 missingness=mar" \
 #       "experiment=table5 profile=quick model=missdiff,csdi_t" \
 #       "experiment=table1 profile=quick dataset=census_tabcsdi model=missdiff,csdi_t"
+#   generation (Tables 2, 4 and 18-19 on Census; bundle with --generation adult, then e.g.):
+#     bash scripts/device/sweep.sh 540 \
+#       "experiment=table2 profile=smoke model=missdiff seed=0 missingness=mcar_row" \
+#       "experiment=table2 profile=quick seed=0" "experiment=table4 profile=quick seed=0"
 #   back here, add the records without touching any already present:
 #     tar -xzf <files_at>/runs.tgz -C results/runs --skip-old-files && missdiff-report
 set -uo pipefail
@@ -19,7 +23,14 @@ cd "$(dirname "$0")/../.."
 budget=${1:?"sweep.sh: first argument: seconds to spend on the sweeps"}
 shift
 [ -d .device/site ] || { echo "sweep.sh: no .device/ (run scripts/device/bundle.sh here, carry .device)" >&2; exit 2; }
-export PYTHONPATH="$PWD:$PWD/.device/site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+site="$PWD/.device/site"
+if [ -d .device/wheels ]; then
+  # Generation sweeps: sdmetrics, copulas, plotly and xgboost-cpu, fetched here by bundle.sh.
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/missdiff-site .device/wheels/*.whl || exit 2
+  site="$site:/tmp/missdiff-site"
+fi
+export PYTHONPATH="$PWD:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 out=${OUT:-/tmp/missdiff-device-out}
 mkdir -p "$out" /tmp/device-runs
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
