@@ -1,0 +1,89 @@
+"""Does a generator learn the dependence between columns, or only the marginals?
+
+Retrains the model of one run record from its resolved config (same seed streams as the run),
+samples rows, and prints for every pair of columns a dependence measure on the real training rows
+and on the synthetic rows: Cramer's V (categorical x categorical), the correlation ratio eta
+(categorical x continuous), |Pearson r| (continuous x continuous). SDMetrics' score is dominated
+by the marginals, so this is the check that it can hide (results/NOTES.md, session 4).
+
+    python scripts/dependence_check.py results/runs/<key> [--rows 2000] [--top 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+
+from missdiff import pipeline as P
+from missdiff.data.schema import apply_mask
+
+
+def cramers_v(a: pd.Series, b: pd.Series) -> float:
+    table = pd.crosstab(a, b).to_numpy(dtype=float)
+    if min(table.shape) < 2:
+        return 0.0
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
+    chi2 = ((table - expected) ** 2 / expected).sum()
+    return float(np.sqrt(chi2 / table.sum() / (min(table.shape) - 1)))
+
+
+def eta(cat: pd.Series, x: pd.Series) -> float:
+    x = x.astype(float)
+    means = x.groupby(cat.to_numpy()).transform("mean")
+    total = ((x - x.mean()) ** 2).sum()
+    return float(np.sqrt(((means - x.mean()) ** 2).sum() / total)) if total > 0 else 0.0
+
+
+def dependence(df: pd.DataFrame, a: str, b: str, categorical: set[str]) -> float:
+    if a in categorical and b in categorical:
+        return cramers_v(df[a].astype(str), df[b].astype(str))
+    if a in categorical or b in categorical:
+        cat, num = (a, b) if a in categorical else (b, a)
+        return eta(df[cat].astype(str), df[num])
+    return abs(float(np.corrcoef(df[a].astype(float), df[b].astype(float))[0, 1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("record", type=Path, help="a run's folder under results/runs")
+    parser.add_argument("--rows", type=int, default=2000, help="synthetic rows to draw")
+    parser.add_argument("--top", type=int, default=12, help="pairs to print, strongest real first")
+    args = parser.parse_args()
+    if not (args.record / "config.yaml").is_file():
+        sys.exit(f"dependence_check: no config.yaml in {args.record}; pass a results/runs/<key>")
+    cfg = OmegaConf.load(args.record / "config.yaml")
+    seed = cfg.seed
+    table = P.load_dataset(cfg.dataset, os.environ.get("MISSDIFF_DATA_DIR"), P.stream(seed, "data"))
+    observed = P.apply_missingness(cfg.missingness, table, P.stream(seed, "mask"))
+    split_rng = P.stream(seed, "split")
+    train, _ = P.split_rows(table, cfg.dataset.test_fraction, split_rng)
+    train = P._cap(train, cfg.profile.max_train_rows, split_rng)
+    real = table.data.iloc[train].reset_index(drop=True)
+    model = P.build_model(cfg.model)
+    model.fit(apply_mask(real, observed[train]), table.schema, P.stream(seed, "model"))
+    synthetic = model.sample(args.rows, P.stream(seed, "inference"))
+    categorical = set(table.schema.categorical)
+    rows = []
+    for a, b in itertools.combinations(table.schema.columns, 2):
+        both = real[[a, b]].dropna()
+        rows.append(
+            (a, b, dependence(both, a, b, categorical), dependence(synthetic, a, b, categorical))
+        )
+    out = pd.DataFrame(rows, columns=["column a", "column b", "real", "synthetic"])
+    out = out.sort_values("real", ascending=False).head(args.top).round(3)
+    print(
+        f"{cfg.model.name} on {cfg.dataset.name}, {cfg.missingness.name} {cfg.missingness.ratio}, "
+        f"seed {seed}, profile {cfg.profile.name}: {args.rows} synthetic rows"
+    )
+    print(out.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
