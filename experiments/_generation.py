@@ -52,6 +52,9 @@ CENSUS_NOTES = (
     " Adult's own '?' are left out of utility). The `quick` profile caps the rows at 4,000"
     " training / 1,000 test and uses one or two grid points per classifier; `paper` uses all rows"
     " and Kim et al.'s grids. See experiments/table2.py for why this split."
+    " Under review: at `quick` our diffusion models (MissDiff, Diff-delete, Diff-mean, CSDI_T)"
+    " reproduce each column's marginal but not the dependence between columns"
+    " (scripts/dependence_check.py, results/NOTES.md): these scores mostly measure marginals."
 )
 
 

@@ -80,6 +80,9 @@ _HEADLINE = TableSpec(
         " columns; Census's categorical columns are scored separately (`error_rate` in the"
         " records). The records also hold `rmse_pooled_minmax` (pooled over entries, plain"
         " min-max: hyperimpute's convention). Differences from the paper: results/NOTES.md."
+        " Under review: generating at `quick`, our MissDiff reproduces column marginals but"
+        " little dependence between columns (results/NOTES.md, session 4); its imputations"
+        " are not yet checked for the same."
     ),
 )
 
