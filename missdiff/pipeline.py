@@ -70,14 +70,21 @@ def _cap(rows: np.ndarray, cap: int | None, rng: np.random.Generator) -> np.ndar
     return np.sort(rng.choice(rows, size=cap, replace=False))
 
 
-def run_pipeline(cfg: DictConfig, data_dir: str | Path | None) -> RunResult:
-    """Run one configuration end to end and return its metrics (writes nothing)."""
+@dataclass
+class Prepared:
+    """A run's data: the table, its observed mask, and the training and test row indices."""
+
+    table: Table
+    observed: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+
+
+def prepare_data(cfg: DictConfig, data_dir: str | Path | None) -> Prepared:
+    """Load, mask, split and cap as a run does, from the run's seed streams."""
     seed = cfg.seed
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise MissDiffError(f"seed must be an integer, got {seed!r}")
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-
     table = load_dataset(cfg.dataset, data_dir, stream(seed, "data"))
     observed = apply_missingness(cfg.missingness, table, stream(seed, "mask"))
     split_rng = stream(seed, "split")
@@ -86,6 +93,17 @@ def run_pipeline(cfg: DictConfig, data_dir: str | Path | None) -> RunResult:
     test = _cap(test, cfg.profile.max_test_rows, split_rng)
     schema = table.schema
     check_every_column_observed(observed[train], schema.columns, where="the training rows")
+    return Prepared(table, observed, train, test)
+
+
+def run_pipeline(cfg: DictConfig, data_dir: str | Path | None) -> RunResult:
+    """Run one configuration end to end and return its metrics (writes nothing)."""
+    seed = cfg.seed
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    data = prepare_data(cfg, data_dir)
+    table, observed, train, test = data.table, data.observed, data.train, data.test
+    schema = table.schema
     timings["data"] = time.perf_counter() - t0
 
     evaluator = build_evaluator(cfg.evaluator)

@@ -6,7 +6,7 @@ and on the synthetic rows: Cramer's V (categorical x categorical), the correlati
 (categorical x continuous), |Pearson r| (continuous x continuous). SDMetrics' score is dominated
 by the marginals, so this is the check that it can hide (results/NOTES.md, session 4).
 
-    python scripts/dependence_check.py results/runs/<key> [--rows 2000] [--top 12]
+    python scripts/dependence_check.py results/runs/<key> [--rows 2000] [--top 12] [--pair A B]
 """
 
 from __future__ import annotations
@@ -19,10 +19,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from omegaconf import OmegaConf
 
 from missdiff import pipeline as P
 from missdiff.data.schema import apply_mask
+
+
+def _label(column: pd.Series) -> pd.Series:
+    """Categories as text that agrees between real (int) and decoded (float) columns."""
+    return column.map(lambda v: f"{v:g}" if isinstance(v, int | float | np.number) else str(v))
 
 
 def cramers_v(a: pd.Series, b: pd.Series) -> float:
@@ -54,21 +60,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("record", type=Path, help="a run's folder under results/runs")
     parser.add_argument("--rows", type=int, default=2000, help="synthetic rows to draw")
+    parser.add_argument(
+        "--pair",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("A", "B"),
+        help="also print the shares of B within each category of A, real and synthetic",
+    )
     parser.add_argument("--top", type=int, default=12, help="pairs to print, strongest real first")
     args = parser.parse_args()
     if not (args.record / "config.yaml").is_file():
         sys.exit(f"dependence_check: no config.yaml in {args.record}; pass a results/runs/<key>")
     cfg = OmegaConf.load(args.record / "config.yaml")
-    seed = cfg.seed
-    table = P.load_dataset(cfg.dataset, os.environ.get("MISSDIFF_DATA_DIR"), P.stream(seed, "data"))
-    observed = P.apply_missingness(cfg.missingness, table, P.stream(seed, "mask"))
-    split_rng = P.stream(seed, "split")
-    train, _ = P.split_rows(table, cfg.dataset.test_fraction, split_rng)
-    train = P._cap(train, cfg.profile.max_train_rows, split_rng)
-    real = table.data.iloc[train].reset_index(drop=True)
+    if cfg.get("threads") is not None:
+        torch.set_num_threads(cfg.threads)  # as the run did: thread count can change the draws
+    data = P.prepare_data(cfg, os.environ.get("MISSDIFF_DATA_DIR"))
+    table = data.table
+    real = table.data.iloc[data.train].reset_index(drop=True)
     model = P.build_model(cfg.model)
-    model.fit(apply_mask(real, observed[train]), table.schema, P.stream(seed, "model"))
-    synthetic = model.sample(args.rows, P.stream(seed, "inference"))
+    model.fit(
+        apply_mask(real, data.observed[data.train]), table.schema, P.stream(cfg.seed, "model")
+    )
+    synthetic = model.sample(args.rows, P.stream(cfg.seed, "inference"))
     categorical = set(table.schema.categorical)
     rows = []
     for a, b in itertools.combinations(table.schema.columns, 2):
@@ -80,9 +94,16 @@ def main() -> None:
     out = out.sort_values("real", ascending=False).head(args.top).round(3)
     print(
         f"{cfg.model.name} on {cfg.dataset.name}, {cfg.missingness.name} {cfg.missingness.ratio}, "
-        f"seed {seed}, profile {cfg.profile.name}: {args.rows} synthetic rows"
+        f"seed {cfg.seed}, profile {cfg.profile.name}: {args.rows} synthetic rows"
     )
     print(out.to_string(index=False))
+    for a, b in args.pair:
+        shares = {
+            name: pd.crosstab(_label(df[a]), _label(df[b]), normalize="index")
+            for name, df in (("real", real.dropna(subset=[a, b])), ("synthetic", synthetic))
+        }
+        print(f"\nshare of each {b} within {a}")
+        print(pd.concat(shares, axis=1).round(2).to_string())
 
 
 if __name__ == "__main__":
