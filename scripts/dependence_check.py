@@ -7,6 +7,10 @@ and on the synthetic rows: Cramer's V (categorical x categorical), the correlati
 by the marginals, so this is the check that it can hide (results/NOTES.md, session 4).
 
     python scripts/dependence_check.py results/runs/<key> [--rows 2000] [--top 12] [--pair A B]
+        [--set model.epochs=300 ...]
+
+`--set KEY=VALUE` changes the record's config before retraining (OmegaConf dotlist), e.g. a longer
+training; nothing is written under results/runs, so a check never replaces a run's record.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import itertools
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -69,19 +74,33 @@ def main() -> None:
         help="also print the shares of B within each category of A, real and synthetic",
     )
     parser.add_argument("--top", type=int, default=12, help="pairs to print, strongest real first")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config entry before retraining, e.g. model.epochs=300",
+    )
     args = parser.parse_args()
     if not (args.record / "config.yaml").is_file():
         sys.exit(f"dependence_check: no config.yaml in {args.record}; pass a results/runs/<key>")
     cfg = OmegaConf.load(args.record / "config.yaml")
+    for item in args.set:
+        key, sep, _ = item.partition("=")
+        if not sep or OmegaConf.select(cfg, key, default=None) is None:
+            sys.exit(f"dependence_check: --set {item!r} must be KEY=VALUE with KEY in the config")
+    cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(args.set))
     if cfg.get("threads") is not None:
         torch.set_num_threads(cfg.threads)  # as the run did: thread count can change the draws
     data = P.prepare_data(cfg, os.environ.get("MISSDIFF_DATA_DIR"))
     table = data.table
     real = table.data.iloc[data.train].reset_index(drop=True)
     model = P.build_model(cfg.model)
+    start = time.perf_counter()
     model.fit(
         apply_mask(real, data.observed[data.train]), table.schema, P.stream(cfg.seed, "model")
     )
+    fit_s = time.perf_counter() - start
     synthetic = model.sample(args.rows, P.stream(cfg.seed, "inference"))
     categorical = set(table.schema.categorical)
     rows = []
@@ -94,8 +113,16 @@ def main() -> None:
     out = out.sort_values("real", ascending=False).head(args.top).round(3)
     print(
         f"{cfg.model.name} on {cfg.dataset.name}, {cfg.missingness.name} {cfg.missingness.ratio}, "
-        f"seed {cfg.seed}, profile {cfg.profile.name}: {args.rows} synthetic rows"
+        f"seed {cfg.seed}, profile {cfg.profile.name}"
+        + "".join(f", {item}" for item in args.set)
+        + f": {args.rows} synthetic rows"
     )
+    losses = model.history.get("train_loss", [])
+    if losses:
+        print(
+            f"fit {fit_s:.0f} s, {len(losses)} epochs, "
+            f"train loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+        )
     print(out.to_string(index=False))
     for a, b in args.pair:
         shares = {
