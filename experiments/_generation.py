@@ -52,9 +52,12 @@ CENSUS_NOTES = (
     " Adult's own '?' are left out of utility). The `quick` profile caps the rows at 4,000"
     " training / 1,000 test and uses one or two grid points per classifier; `paper` uses all rows"
     " and Kim et al.'s grids. See experiments/table2.py for why this split."
-    " Under review: at `quick` our diffusion models (MissDiff, Diff-delete, Diff-mean, CSDI_T)"
-    " reproduce each column's marginal but not the dependence between columns"
-    " (scripts/dependence_check.py, results/NOTES.md): these scores mostly measure marginals."
+    " At `quick` (30 epochs) our diffusion models (MissDiff, Diff-delete, Diff-mean, CSDI_T)"
+    " learn each column's marginal but little of the dependence between columns: the paper's"
+    " TabCSDI-style backbone needs about ten times more optimiser steps for that (not a defect;"
+    " results/NOTES.md, 'Dependence between columns'). Their `quick` scores mostly measure"
+    " marginals, and their utility was near chance where measured (Table 2, row missing);"
+    " `paper` runs are the ones to compare with the paper."
 )
 
 

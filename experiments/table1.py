@@ -80,9 +80,10 @@ _HEADLINE = TableSpec(
         " columns; Census's categorical columns are scored separately (`error_rate` in the"
         " records). The records also hold `rmse_pooled_minmax` (pooled over entries, plain"
         " min-max: hyperimpute's convention). Differences from the paper: results/NOTES.md."
-        " Under review: generating at `quick`, our MissDiff reproduces column marginals but"
-        " little dependence between columns (results/NOTES.md, session 4); its imputations"
-        " are not yet checked for the same."
+        " At `quick` (30 epochs) the diffusion models are trained too briefly for the paper's"
+        " TabCSDI-style backbone to learn the dependence between columns (it needs about ten"
+        " times more steps; results/NOTES.md, 'Dependence between columns'), so their"
+        " imputations lean on the marginals."
     ),
 )
 

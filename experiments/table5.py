@@ -46,9 +46,10 @@ _HEADLINE = TableSpec(
         " min-max scale, mean over columns, on the hidden entries of the 20 % test fold."
         " Mean/Mode and MissForest are reference rows of ours under the same masks; the paper"
         " has only CSDI_T and MissDiff."
-        " Under review: generating at `quick`, our MissDiff reproduces column marginals but"
-        " little dependence between columns (results/NOTES.md, session 4); its imputations"
-        " are not yet checked for the same."
+        " At `quick` (30 epochs) the diffusion models are trained too briefly for the paper's"
+        " TabCSDI-style backbone to learn the dependence between columns (it needs about ten"
+        " times more steps; results/NOTES.md, 'Dependence between columns'), so their"
+        " imputations lean on the marginals."
     ),
 )
 

@@ -87,7 +87,8 @@ def main() -> None:
     cfg = OmegaConf.load(args.record / "config.yaml")
     for item in args.set:
         key, sep, _ = item.partition("=")
-        if not sep or OmegaConf.select(cfg, key, default=None) is None:
+        missing = object()  # a key whose value is null is still a key
+        if not sep or OmegaConf.select(cfg, key, default=missing) is missing:
             sys.exit(f"dependence_check: --set {item!r} must be KEY=VALUE with KEY in the config")
     cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(args.set))
     if cfg.get("threads") is not None:

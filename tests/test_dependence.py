@@ -17,16 +17,20 @@ between columns"):
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from omegaconf import OmegaConf
 from torch import nn
 
 from missdiff.data.bayesnet import simulate_bayesnet
 from missdiff.diffusion.network import EpsNetwork, StepEmbedding
 from missdiff.models.diffusion import DiffusionConfig, MissDiff
+from tests.conftest import REPO, compose
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -139,3 +143,33 @@ def test_backbone_learns_dependence_with_ten_times_quick_budget():
     real_d2, ours_d2 = _p_d2_is_2_given_d1(full), _p_d2_is_2_given_d1(synthetic)
     assert ours_d3[2] - ours_d3[0] > 0.25 * (real_d3[2] - real_d3[0]), (real_d3, ours_d3)
     assert ours_d2[0] - ours_d2[1] > 0.25 * (real_d2[0] - real_d2[1]), (real_d2, ours_d2)
+
+
+def _script(args: list[str], cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "dependence_check.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_dependence_check_retrains_a_record_with_overrides(tmp_path):
+    """The diagnostic of results/NOTES.md runs on a record's config, takes --set overrides,
+    prints real beside synthetic, and writes nothing; a bad key is a one-line error."""
+    overrides = ["dataset=bayesnet", "model=missdiff", "missingness=mcar_column", "threads=1"]
+    cfg = compose([*overrides, "profile=smoke", f"records_dir={tmp_path / 'runs'}"])
+    record = tmp_path / "record"
+    record.mkdir()
+    (record / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    args = [str(record), "--rows", "60", "--set", "model.epochs=2", "--pair", "D2", "D3"]
+    out = _script(args, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "model.epochs=2" in out.stdout and "2 epochs" in out.stdout
+    assert "share of each D3 within D2" in out.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["record"]
+
+    bad = _script([str(record), "--set", "model.epochz=2"], tmp_path)
+    assert bad.returncode != 0
+    assert bad.stderr.strip().count("\n") == 0 and "model.epochz=2" in bad.stderr
