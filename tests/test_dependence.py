@@ -28,6 +28,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from missdiff.data.bayesnet import simulate_bayesnet
+from missdiff.data.schema import Schema
 from missdiff.diffusion.network import EpsNetwork, StepEmbedding
 from missdiff.models.diffusion import DiffusionConfig, MissDiff
 from tests.conftest import REPO, compose
@@ -35,7 +36,7 @@ from tests.conftest import REPO, compose
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _bayesnet(n_train: int = 4000) -> tuple[pd.DataFrame, object]:
+def _bayesnet(n_train: int = 4000) -> tuple[pd.DataFrame, Schema]:
     table = simulate_bayesnet(5000, np.random.default_rng(0))
     return table.data.iloc[:n_train].reset_index(drop=True), table.schema
 
