@@ -54,8 +54,9 @@ CENSUS_NOTES = (
     " and Kim et al.'s grids. See experiments/table2.py for why this split."
     " At `quick` (30 epochs) our diffusion models (MissDiff, Diff-delete, Diff-mean, CSDI_T)"
     " learn each column's marginal but little of the dependence between columns: the paper's"
-    " TabCSDI-style backbone needs about ten times more optimiser steps for that (not a defect;"
-    " results/NOTES.md, 'Dependence between columns'). Their `quick` scores mostly measure"
+    " TabCSDI-style backbone needs many more optimiser steps for that (about ten times on the"
+    " Bayesian network; on Census four times is not enough), which is under-training, not a"
+    " defect (results/NOTES.md, 'Dependence between columns'). Their `quick` scores mostly measure"
     " marginals, and their utility was near chance where measured (Table 2, row missing);"
     " `paper` runs are the ones to compare with the paper."
 )
