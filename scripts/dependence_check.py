@@ -10,7 +10,9 @@ by the marginals, so this is the check that it can hide (results/NOTES.md, sessi
         [--set model.epochs=300 ...]
 
 `--set KEY=VALUE` changes the record's config before retraining (OmegaConf dotlist), e.g. a longer
-training; nothing is written under results/runs, so a check never replaces a run's record.
+training; nothing is written under results/runs, so a check never replaces a run's record. The
+record's config is resolved, so set `model.epochs`, not `profile.epochs` (which no longer feeds
+it). Datasets are read from $MISSDIFF_DATA_DIR (or downloaded), as by missdiff-run.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from omegaconf import OmegaConf
 
 from missdiff import pipeline as P
 from missdiff.data.schema import apply_mask
+from missdiff.errors import MissDiffError
 
 
 def _label(column: pd.Series) -> pd.Series:
@@ -93,7 +96,10 @@ def main() -> None:
     cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(args.set))
     if cfg.get("threads") is not None:
         torch.set_num_threads(cfg.threads)  # as the run did: thread count can change the draws
-    data = P.prepare_data(cfg, os.environ.get("MISSDIFF_DATA_DIR"))
+    try:
+        data = P.prepare_data(cfg, os.environ.get("MISSDIFF_DATA_DIR"))
+    except MissDiffError as err:
+        sys.exit(f"dependence_check: {err}")
     table = data.table
     real = table.data.iloc[data.train].reset_index(drop=True)
     model = P.build_model(cfg.model)
