@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 from omegaconf import OmegaConf
+from scipy.stats.contingency import association
 
 from missdiff import pipeline as P
 from missdiff.data.schema import apply_mask
@@ -40,12 +41,8 @@ def _label(column: pd.Series) -> pd.Series:
 
 
 def cramers_v(a: pd.Series, b: pd.Series) -> float:
-    table = pd.crosstab(a, b).to_numpy(dtype=float)
-    if min(table.shape) < 2:
-        return 0.0
-    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
-    chi2 = ((table - expected) ** 2 / expected).sum()
-    return float(np.sqrt(chi2 / table.sum() / (min(table.shape) - 1)))
+    table = pd.crosstab(a, b).to_numpy()
+    return float(association(table, method="cramer")) if min(table.shape) > 1 else 0.0
 
 
 def eta(cat: pd.Series, x: pd.Series) -> float:
