@@ -15,6 +15,7 @@ default); the benchmark pipeline's own train/test split is used as the real trai
 from __future__ import annotations
 
 from experiments._generation import MCAR, generation_spec
+from missdiff.claims import Claim, best
 from missdiff.report import TableSpec, paper_grid
 
 FOUR = ("MissDiff", "Diff-mean", "STaSy-mean", "CSDI_T")
@@ -59,6 +60,15 @@ SPECS: dict[str, TableSpec] = {
         columns=FOUR,
         higher_is_better=False,
         notes=NOTES,
+        claims=[
+            Claim(
+                "On this large dataset with dozens of continuous and discrete variables, MissDiff"
+                " gives consistently better performance with the same training epochs.",
+                "Section 4.3.2",
+                best("MissDiff", need="all"),
+                reading="the lowest RMSE of the four generators under every mechanism",
+            )
+        ],
     ),
     "table8": generation_spec(
         "Table 8: fidelity (SDMetrics Quality Report score, %) on MIMIC-IV-ED, MCAR at ratio 0.2",

@@ -133,7 +133,7 @@ def iter_records(records_dir: Path) -> Iterator[Record]:
 
 
 def code_version() -> dict[str, Any]:
-    """Git commit of the code that ran, and whether the tree had uncommitted changes."""
+    """Git commit of the code that ran, and whether it had uncommitted changes outside results/."""
     root = Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str | None:
@@ -145,7 +145,8 @@ def code_version() -> dict[str, Any]:
             return None
         return out.stdout.strip()
 
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # Only code counts: the records and tables under results/ change while sweeps run.
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results")
     return {
         "commit": git("rev-parse", "HEAD"),
         "dirty": bool(status) if status is not None else None,

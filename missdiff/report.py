@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from missdiff.claims import Claim, Estimate, Verdict
 from missdiff.records import COMPLETED, FAILED, NOT_APPLICABLE, Record, iter_records
 
 PROFILE_RANK = {"smoke": 0, "quick": 1, "paper": 2}
@@ -144,6 +145,8 @@ class TableSpec:
     row_order: Sequence[str] = ()
     # Shown in the header when no record tells (an experiment that has not run yet).
     higher_is_better: bool | None = None
+    # The paper's sentences about this table, checked on its values and on ours (claims.py).
+    claims: Sequence[Claim] = ()
 
     @property
     def row_names(self) -> list[str]:
@@ -256,6 +259,59 @@ def collect(records: list[Record], spec: TableSpec) -> dict[tuple[str, ...], Cel
     return out
 
 
+def _higher_is_better(cells: Mapping[tuple[str, ...], Cell], spec: TableSpec) -> bool | None:
+    """What the records say (their metric's direction), else what the spec says."""
+    hib = next((c.higher_is_better for c in cells.values() if c.higher_is_better is not None), None)
+    return spec.higher_is_better if hib is None else hib
+
+
+def check_claims(records: list[Record], spec: TableSpec) -> list[tuple[Claim, Verdict, Verdict]]:
+    """(claim, verdict on the paper's values, verdict on ours) for each of the spec's claims.
+
+    Ours: each cell's mean over seeds at the highest profile it reached; a not-applicable cell
+    is the paper's "-"; a cell with no finished seed is left out (not run)."""
+    if not spec.claims:
+        return []
+    cells = collect(records, spec)
+    hib = _higher_is_better(cells, spec)
+    if hib is None:
+        raise ValueError(f"{spec.title}: claims need higher_is_better in the spec")
+    order = _row_sort_key(spec)
+    columns = {c: i for i, c in enumerate(spec.column_order)}
+
+    def sort_key(key: tuple[str, ...]) -> tuple:
+        return (order(key[:-1]), columns.get(key[-1], len(columns)), key[-1])
+
+    paper = {k: Estimate(v) for k, v in sorted(spec.paper.items(), key=lambda kv: sort_key(kv[0]))}
+    ours = {}
+    for key in sorted(cells, key=sort_key):
+        cell = cells[key]
+        if cell.values:
+            std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else math.nan
+            ours[key] = Estimate(float(np.mean(cell.values)), std, len(cell.values), cell.profile)
+        elif cell.not_applicable:
+            ours[key] = Estimate(math.nan, profile=cell.profile)
+    out = []
+    for claim in spec.claims:
+        on_paper = claim.check(paper, hib) if paper else Verdict(None, "the paper gives no values")
+        out.append((claim, on_paper, claim.check(ours, hib)))
+    return out
+
+
+def claims_markdown(verdicts: list[tuple[Claim, Verdict, Verdict]]) -> list[str]:
+    """The claims section under a table."""
+    if not verdicts:
+        return []
+    lines = ["", "## The paper's claims, checked on its values and on ours", ""]
+    for claim, on_paper, on_ours in verdicts:
+        lines.append(f'- "{claim.quote}" ({claim.where})')
+        if claim.reading:
+            lines.append(f"  - read as: {claim.reading}")
+        lines.append(f"  - paper's values: {on_paper.line()}")
+        lines.append(f"  - ours: {on_ours.line()}")
+    return lines
+
+
 def _fmt(x: float, digits: int) -> str:
     return f"{x:.{digits}f}"
 
@@ -350,8 +406,7 @@ def build_table(
     present = {k[-1] for k in keys}
     columns = [c for c in spec.column_order if c in present]
     columns += sorted(present - set(columns))
-    hib = next((c.higher_is_better for c in cells.values() if c.higher_is_better is not None), None)
-    hib = spec.higher_is_better if hib is None else hib
+    hib = _higher_is_better(cells, spec)
     direction = {True: "higher is better", False: "lower is better", None: ""}[hib]
     if spec.metrics:
         named = ", ".join(f"{label} = `{m}`" for label, m in spec.metrics)
@@ -419,6 +474,7 @@ def build_table(
     failures = sorted({e for c in cells.values() for e in c.errors if e})
     if failures:
         lines += ["", "Failed runs (see their records):", *[f"- {e}" for e in failures[:20]]]
+    lines += claims_markdown(check_claims(records, spec))
     return "\n".join(lines) + "\n", pd.DataFrame(rows_csv)
 
 
@@ -428,10 +484,11 @@ class Written:
     tables: list[Path] = field(default_factory=list)  # .md and .csv of tables with records
     unrun: list[Path] = field(default_factory=list)  # .md and .csv of experiments with none
     figures: list[Path] = field(default_factory=list)
+    claims: list[Path] = field(default_factory=list)  # claims.md
 
     @property
     def all(self) -> list[Path]:
-        return [*self.tables, *self.unrun, *self.figures]
+        return [*self.tables, *self.unrun, *self.figures, *self.claims]
 
 
 def group_records(records_dir: Path, profile: str | None = None) -> dict[str, list[Record]]:
@@ -463,6 +520,7 @@ def write_report(
     if only is not None:
         names = {only} if only in groups or include_unrun else set()
     written = Written()
+    claim_rows: list[str] = []
     for name in sorted(names):
         recs = groups.get(name, [])
         exp = load_experiment(name)
@@ -470,6 +528,9 @@ def write_report(
             continue  # neither records nor a module: nothing to show
         for table, spec in exp.specs.items():
             text, frame = build_table(name, recs, spec, exp.requires, exp.sweeps)
+            for claim, on_paper, on_ours in check_claims(recs, spec):
+                cols = (table, f'"{claim.quote}" ({claim.where})', on_paper.line(), on_ours.line())
+                claim_rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |")
             if profile is not None:
                 title, rest = text.split("\n", 1)
                 text = (f"{title}\n\nOnly records at the `{profile}` profile"
@@ -481,7 +542,30 @@ def write_report(
             (written.tables if recs else written.unrun).extend([md, csv])
         if figures_dir is not None and recs:
             written.figures += write_figures(exp.figures, recs, figures_dir)
+    if claim_rows and only is None:
+        written.claims.append(write_claims(out_dir, claim_rows, profile))
     return written
+
+
+def write_claims(out_dir: Path, rows: list[str], profile: str | None) -> Path:
+    """`claims.md`: every table's claims and their verdicts, on one page."""
+    scope = f"records at the `{profile}` profile" if profile else "each cell at its highest profile"
+    lines = [
+        "# The paper's claims, checked on its values and on ours",
+        "",
+        "Each claim is a sentence of the paper about one of its tables, checked by the same code"
+        " (missdiff/claims.py) on the paper's own values and on our records"
+        f" ({scope}). Our comparisons within one standard deviation over seeds, or on one seed,"
+        " are flagged. Details and each table's cells: `<table>.md`.",
+        "",
+        "| table | claim | paper's values | ours |",
+        "|---|---|---|---|",
+        *rows,
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "claims.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def write_figures(

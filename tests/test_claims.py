@@ -1,0 +1,125 @@
+"""The paper's claims: checks with known answers, on hand-made tables and on the paper's own."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from missdiff.claims import Estimate, beats, best, widens
+from missdiff.report import check_claims, load_experiment, write_report
+
+NA = Estimate(math.nan)  # the paper's "-"
+
+
+def paper(**cells: float) -> dict[tuple[str, ...], Estimate]:
+    """{'row__model': value} -> {(row, model): Estimate} (the paper's values: no spread)."""
+    return {tuple(k.split("__")): NA if v is None else Estimate(v) for k, v in cells.items()}
+
+
+def test_beats_holds_only_when_every_applicable_rival_is_beaten() -> None:
+    table = paper(a__M=80, a__X=70, a__Y=None, b__M=80, b__X=75, b__Y=85)
+    verdict = beats("M", ["X", "Y"])(table, True)
+    assert verdict.holds is False
+    assert verdict.text.startswith("1 of 2 rows")  # row a: Y does not apply; row b: Y wins
+    assert beats("M", ["X"])(table, True).holds is True
+    # Lower is better: the same numbers reverse.
+    assert beats("M", ["X"])(table, False).holds is False
+    assert (
+        beats("M", ["X"], need="most")(paper(a__M=1, a__X=2, b__M=3, b__X=2), False).holds is False
+    )
+
+
+def test_a_row_with_a_cell_not_run_is_named_not_counted() -> None:
+    table = paper(a__M=80, a__X=70, b__M=80)  # b: X has not run
+    verdict = beats("M", ["X"])(table, True)
+    assert verdict.holds is True
+    assert "1 of 1 rows" in verdict.text and "Not checkable yet: b (X)" in verdict.text
+    nothing = beats("M", ["X"])(paper(b__M=80), True)
+    assert nothing.holds is None
+    assert beats("M", ["X"])({}, True).line() == "not checkable: no cells yet"
+
+
+def test_best_counts_rows_won_and_needs_most() -> None:
+    # Lower is better: M is best on d1 and d2, not on d3 -> 2 of 3 = most.
+    table = {
+        ("M", "d1"): Estimate(0.1), ("X", "d1"): Estimate(0.2),
+        ("M", "d2"): Estimate(0.1), ("X", "d2"): Estimate(0.3),
+        ("M", "d3"): Estimate(0.5), ("X", "d3"): Estimate(0.2),
+    }  # fmt: skip
+    verdict = best("M", axis=0)(table, False)
+    assert verdict.holds is True
+    assert "2 of 3 rows" in verdict.text and "d3 no (0.5; best X 0.2)" in verdict.text
+    assert best("M", axis=0, need="all")(table, False).holds is False
+    assert best("M", axis=0)(table, True).holds is False  # higher is better: M wins d3 only
+
+
+def test_our_comparisons_flag_one_seed_and_overlap() -> None:
+    close = {
+        ("r", "M"): Estimate(0.80, 0.05, 3, "quick"),
+        ("r", "X"): Estimate(0.78, 0.04, 3, "quick"),
+    }
+    clear = {
+        ("r", "M"): Estimate(0.90, 0.01, 3, "quick"),
+        ("r", "X"): Estimate(0.78, 0.01, 3, "quick"),
+    }
+    single = {
+        ("r", "M"): Estimate(0.90, math.nan, 1, "paper"),
+        ("r", "X"): Estimate(0.7, 0.01, 5, "quick"),
+    }
+    assert "within one std" in beats("M", ["X"])(close, True).text
+    assert "within one std" not in beats("M", ["X"])(clear, True).text
+    text = beats("M", ["X"])(single, True).text
+    assert "one seed" in text and text.endswith("Cells at paper, quick.")
+
+
+def test_widens_reads_the_trend_of_the_advantage() -> None:
+    def table(gaps: list[float]) -> dict[tuple[str, ...], Estimate]:
+        out = {}
+        for ratio, gap in zip(("0.2", "0.4", "0.6"), gaps, strict=True):
+            out[("row", ratio, "M")] = Estimate(90.0)
+            out[("row", ratio, "X")] = Estimate(90.0 - gap)
+        return out
+
+    assert widens("M", "X", trend_axis=1)(table([1, 5, 20]), True).holds is True
+    assert widens("M", "X", trend_axis=1)(table([20, 5, 1]), True).holds is False
+    # Lower is better: X below M by a growing margin is M's advantage shrinking.
+    assert widens("M", "X", trend_axis=1)(table([1, 5, 20]), False).holds is False
+
+
+@pytest.mark.parametrize(
+    ("table", "claim", "holds", "fragment"),
+    [
+        # Table 1: MissDiff lowest on Census, Breast, Wine, Diabetes; CSDI_T on Concrete, Libras.
+        ("table1", 0, True, "4 of 6 rows"),
+        ("table1", 1, False, "Concrete no (0.161 > CSDI_T 0.131)"),
+        # Table 2, column missing: MissDiff 71.68 < STaSy-mean 74.47.
+        ("table2", 0, False, "Column Missing no"),
+        ("table5", 0, True, "2 of 2 rows"),
+        ("table6", 0, True, "2 of 2 rows"),
+        # Table 10: MissDiff best in 4 of the 9 (criterion, mechanism) rows.
+        ("table10", 0, False, "4 of 9 rows"),
+        ("table18", 0, True, "3 of 3 rows"),
+    ],
+)
+def test_the_papers_own_tables_give_the_known_verdicts(
+    table: str, claim: int, holds: bool, fragment: str
+) -> None:
+    """The verdicts on the paper's values, read off its tables by hand."""
+    experiment = {"table18": "table18_19", "table10": "table2"}.get(table, table)
+    spec = load_experiment(experiment).specs[table]
+    _, on_paper, on_ours = check_claims([], spec)[claim]
+    assert on_paper.holds is holds
+    assert fragment in on_paper.text
+    assert on_ours.holds is None  # no records
+
+
+def test_report_writes_each_claim_under_its_table_and_on_one_page(tmp_path) -> None:
+    records = tmp_path / "runs"
+    records.mkdir()
+    out = tmp_path / "tables"
+    write_report(records, out, include_unrun=True)
+    claims = (out / "claims.md").read_text()
+    assert '| table1 | "For most datasets, MissDiff achieves the lowest RMSE."' in claims
+    assert "## The paper's claims" in (out / "table2.md").read_text()
+    assert "## The paper's claims" not in (out / "table1_pooled.md").read_text()
