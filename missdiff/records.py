@@ -132,9 +132,10 @@ def iter_records(records_dir: Path) -> Iterator[Record]:
                 yield rec
 
 
-def code_version() -> dict[str, Any]:
-    """Git commit of the code that ran, and whether it had uncommitted changes outside results/."""
-    root = Path(__file__).resolve().parents[1]
+def code_version(root: Path | None = None) -> dict[str, Any]:
+    """Git commit of the code that ran (the checkout at `root`, default: this package's), and
+    whether it had uncommitted changes outside results/."""
+    root = root if root is not None else Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str | None:
         try:

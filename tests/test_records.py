@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from missdiff.records import COMPLETED, finished, iter_records, result_key, write_record
+from missdiff.records import (
+    COMPLETED,
+    code_version,
+    finished,
+    iter_records,
+    result_key,
+    write_record,
+)
 
 
 def config(**over):
@@ -50,3 +59,22 @@ def test_finished_needs_a_final_status(tmp_path) -> None:
     (tmp_path / "partial").mkdir()
     (tmp_path / "partial" / "config.yaml").write_text("seed: 0\n")
     assert len(list(iter_records(tmp_path))) == 1
+
+
+def test_code_version_is_dirty_for_code_changes_not_for_results(tmp_path) -> None:
+    """Sweeps write records under results/ while they run; only a code change marks a run dirty."""
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "NOTES.md").write_text("a\n")
+    (tmp_path / "model.py").write_text("a = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    assert code_version(tmp_path)["dirty"] is False
+    (tmp_path / "results" / "NOTES.md").write_text("b\n")
+    assert code_version(tmp_path)["dirty"] is False
+    (tmp_path / "model.py").write_text("a = 2\n")
+    assert code_version(tmp_path)["dirty"] is True
