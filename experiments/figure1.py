@@ -28,6 +28,7 @@ from missdiff.claims import Claim, beats, widens
 from missdiff.records import Record
 from missdiff.report import (
     MECHANISM_NAMES,
+    PROFILE_RANK,
     TableSpec,
     collect,
     mechanism_label,
@@ -88,38 +89,52 @@ SPEC = TableSpec(
 
 def plot_figure1(records: list[Record]) -> Any:
     """Three panels (row, column, independent missing): mean fidelity (%) vs ratio per model,
-    the area between mean - std and mean + std shaded, as in the paper's Figure 1."""
+    the area between mean - std and mean + std shaded, as in the paper's Figure 1.
+
+    Each profile is its own line (a `paper` slice is never spliced into a `quick` curve); with
+    more than one profile, the higher ones are dashed and the legend names the profile."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
 
-    cells = collect(records, SPEC)
+    by_profile: dict[str, list[Record]] = {}
+    for rec in records:
+        by_profile.setdefault(rec.config.get("profile", {}).get("name", ""), []).append(rec)
+    profiles = sorted(by_profile, key=lambda p: PROFILE_RANK.get(p, -1))
     fig = Figure(figsize=(13.5, 3.8), layout="constrained")
     axes = fig.subplots(1, len(PANELS), sharey=True)
-    for ax, (title, mechanism) in zip(axes, PANELS, strict=True):
-        for model in MODELS:
-            points = []
-            for (mech, ratio, col), cell in cells.items():
-                if mech == mechanism and col == model and cell.values:
-                    values = np.asarray(cell.values)
-                    std = values.std(ddof=1) if len(values) > 1 else 0.0
-                    points.append((float(ratio), values.mean(), std))
-            if not points:
-                continue  # e.g. Diff-delete under row missing: not applicable
-            x, mean, std = (np.array(v) for v in zip(*sorted(points), strict=True))
-            color = COLORS.get(model)
-            ax.plot(x, mean, marker="o", markersize=3, color=color, label=model)
-            ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
+    order = []  # legend labels in the paper's model order, then by profile
+    for rank, profile in enumerate(profiles):
+        cells = collect(by_profile[profile], SPEC)
+        for ax, (_, mechanism) in zip(axes, PANELS, strict=True):
+            for model in MODELS:
+                points = []
+                for (mech, ratio, col), cell in cells.items():
+                    if mech == mechanism and col == model and cell.values:
+                        values = np.asarray(cell.values)
+                        std = values.std(ddof=1) if len(values) > 1 else 0.0
+                        points.append((float(ratio), values.mean(), std))
+                if not points:
+                    continue  # e.g. Diff-delete under row missing: not applicable
+                x, mean, std = (np.array(v) for v in zip(*sorted(points), strict=True))
+                color = COLORS.get(model)
+                label = model if len(profiles) == 1 else f"{model} ({profile})"
+                style = {"linestyle": "--", "marker": "D", "markersize": 5} if rank else {}
+                kwargs = {"marker": "o", "markersize": 3, **style}
+                ax.plot(x, mean, color=color, label=label, **kwargs)
+                ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
+                if label not in order:
+                    order.append(label)
+    for ax, (title, _) in zip(axes, PANELS, strict=True):
         ax.set_title(title)
         ax.set_xlabel("missing ratio")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("SDMetrics score (%)")
-    legend = {}  # one entry per model present in any panel, in the paper's order
+    legend = {}  # one entry per line label present in any panel
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    labels = [m for m in MODELS if m in legend]
-    handles = [legend[m] for m in labels]
-    if handles:
-        fig.legend(handles, labels, loc="outside right center")
+    labels = sorted(order, key=lambda lb: (MODELS.index(lb.split(" (")[0]), order.index(lb)))
+    if labels:
+        fig.legend([legend[lb] for lb in labels], labels, loc="outside right center")
     return fig
 
 

@@ -138,6 +138,7 @@ def fake_record(
     dataset: dict | None = None,
     status: str = COMPLETED,
     primary: str = "accuracy",
+    profile: str = "quick",
 ) -> None:
     config = {
         "seed": seed,
@@ -145,14 +146,14 @@ def fake_record(
         "missingness": {"name": mechanism, "ratio": ratio},
         "model": {"name": model},
         "evaluator": {"name": "generation"},
-        "profile": {"name": "quick"},
+        "profile": {"name": profile},
     }
     body = {"status": status, "experiments": [experiment]}
     if status == COMPLETED:
         body.update(metrics=metrics or {}, primary_metric=primary, higher_is_better=True)
     else:
         body["error"] = "row deletion leaves no row"
-    key = f"{experiment}-{model}-{mechanism}-{ratio:g}-{seed}"
+    key = f"{experiment}-{model}-{mechanism}-{ratio:g}-{seed}-{profile}"
     write_record(records, key, config, body)
 
 
@@ -279,6 +280,21 @@ def test_report_writes_figure1_from_records(tmp_path) -> None:
     assert [ln.get_label() for ln in row_panel.get_lines()] == ["MissDiff"]  # Diff-delete: "-"
     assert [ln.get_label() for ln in column_panel.get_lines()] == ["MissDiff", "Diff-mean"]
     assert list(column_panel.get_lines()[0].get_xdata()) == [0.1, 0.5, 0.9]
+
+
+def test_figure1_draws_each_profile_as_its_own_line(tmp_path) -> None:
+    """A paper-profile slice beside the quick curves: separate, labelled lines, never spliced."""
+    records = tmp_path / "runs"
+    bn = {"name": "bayesnet", "variant": "default"}
+    for profile, ratios in (("quick", (0.1, 0.5, 0.9)), ("paper", (0.5,))):
+        for ratio in ratios:
+            fake_record(
+                records, "figure1", "missdiff", "mcar_column", 0, {"fidelity": 0.9}, ratio, bn,
+                primary="fidelity", profile=profile,
+            )  # fmt: skip
+    fig = load_experiment("figure1").figures["figure1"](list(iter_records(records)))
+    lines = {ln.get_label(): list(ln.get_xdata()) for ln in fig.axes[1].get_lines()}
+    assert lines == {"MissDiff (quick)": [0.1, 0.5, 0.9], "MissDiff (paper)": [0.5]}
 
 
 def test_report_writes_unrun_experiments_with_paper_values_and_requirements(tmp_path) -> None:
