@@ -38,6 +38,7 @@ class Estimate:
 
 
 Table = Mapping[Key, Estimate]
+NEEDS = ("all", "most")  # a claim about every row, or about more than half of them
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,22 @@ class Verdict:
         return f"{word}: {self.text}" if self.text else word
 
 
+Check = Callable[[Table, bool], Verdict]  # (cells, higher_is_better) -> verdict
+
+
+def _need(need: str) -> str:
+    if need not in NEEDS:
+        raise ValueError(f"need must be one of {NEEDS}, got {need!r}")
+    return need
+
+
 @dataclass(frozen=True)
 class Claim:
     """A sentence of the paper about a table, and how to check it on one table of cell means."""
 
     quote: str  # the paper's words
     where: str  # where the paper says it, e.g. "Section 4.1"
-    check: Callable[[Table, bool], Verdict]  # (cells, higher_is_better) -> verdict
+    check: Check
     reading: str = ""  # how we read words that need a reading ("most", "better")
 
 
@@ -125,10 +135,11 @@ def _summary(
 
 
 # -- checks -------------------------------------------------------------------------------------
-def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "all") -> Callable:
+def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "all") -> Check:
     """`method` is better than every applicable rival, in all (or most) rows.
 
     `axis`: which key label names the method (-1: the table's column)."""
+    _need(need)
 
     def check(table: Table, higher: bool) -> Verdict:
         results, skipped = [], []
@@ -138,18 +149,17 @@ def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "al
                 if method in row or any(r in row for r in rivals):
                     skipped.append(f"{_name(group)} ({', '.join(missing)})")
                 continue
-            ours = row[method]
+            lead = row[method]
             present = [r for r in rivals if not math.isnan(row[r].mean)]
-            if math.isnan(ours.mean) or not present:
+            if math.isnan(lead.mean) or not present:
                 continue  # not applicable here (the paper's "-")
             details, good = [], True
             for r in present:
-                win = _better(ours, row[r], higher)
-                good &= win
-                caveat = _caveat(ours, row[r])
-                sign = ">" if (ours.mean > row[r].mean) else "<"
+                good &= _better(lead, row[r], higher)
+                caveat = _caveat(lead, row[r])
+                sign = ">" if lead.mean > row[r].mean else "<"
                 details.append(
-                    f"{_fmt(ours.mean)} {sign} {r} {_fmt(row[r].mean)}"
+                    f"{_fmt(lead.mean)} {sign} {r} {_fmt(row[r].mean)}"
                     + (f", {caveat}" if caveat else "")
                 )
             results.append((_name(group), good, "; ".join(details)))
@@ -158,8 +168,11 @@ def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "al
     return check
 
 
-def best(method: str, *, axis: int = -1, need: str = "most") -> Callable:
-    """`method` has the best mean among the methods of a row, in most (or all) rows."""
+def best(method: str, *, axis: int = -1, need: str = "most") -> Check:
+    """`method` has the best mean among the methods of a row, in most (or all) rows.
+
+    A row counts only when every method of the table has a cell in it (run or "-")."""
+    _need(need)
 
     def check(table: Table, higher: bool) -> Verdict:
         groups = _split(table, axis)
@@ -190,7 +203,7 @@ def best(method: str, *, axis: int = -1, need: str = "most") -> Callable:
     return check
 
 
-def widens(method: str, rival: str, *, trend_axis: int, axis: int = -1) -> Callable:
+def widens(method: str, rival: str, *, trend_axis: int, axis: int = -1) -> Check:
     """`method`'s advantage over `rival` grows with the numeric label at `trend_axis` (e.g. the
     missing ratio): Spearman's rank correlation of advantage and label is positive in each group.
     """

@@ -161,3 +161,8 @@ def test_ours_is_checked_at_each_profile_on_its_own(tmp_path) -> None:
     write_report(records, out, include_unrun=False)
     assert "`quick`: holds: 2 of 2 rows" in (out / "claims.md").read_text()
     assert "  - ours at `paper`: not checkable" in (out / "table5.md").read_text()
+
+
+def test_a_claim_needs_all_or_most() -> None:
+    with pytest.raises(ValueError, match="need must be one of"):
+        beats("M", ["X"], need="some")
