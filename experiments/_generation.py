@@ -68,8 +68,9 @@ MOST_INSTANCES = Claim(
     "The proposed MissDiff consistently outperforms the compared methods in most instances.",
     "Appendix C.6.2",
     best("MissDiff", need="most"),
-    reading="MissDiff's value is the best of the row in more than half of the (criterion,"
-    " mechanism) rows",
+    reading="MissDiff's value is the best of its row in more than half of the table's rows"
+    " (a row: one mechanism, and one criterion where the table has several); checked on each"
+    " table on its own",
 )
 
 
