@@ -221,9 +221,10 @@ def widens(method: str, rival: str, *, trend_axis: int, axis: int = -1) -> Check
             drop = {axis % len(key), trend_axis % len(key)}
             group = tuple(label for j, label in enumerate(key) if j not in drop)
             series.setdefault(group, []).append((float(key[trend_axis]), gap if higher else -gap))
-        results = []
+        results, skipped = [], []
         for group, points in series.items():
-            if len(points) < 3:
+            if len(points) < 3:  # a trend needs three points
+                skipped.append(f"{_name(group)} ({len(points)} of the 3 points a trend needs)")
                 continue
             points.sort()
             rho = float(spearmanr(*np.array(points).T).statistic)
@@ -232,6 +233,6 @@ def widens(method: str, rival: str, *, trend_axis: int, axis: int = -1) -> Check
                 f" {points[-1][0]:g}, Spearman {rho:+.2f}"
             )
             results.append((_name(group), rho > 0, detail))
-        return _summary(table, results, [], "all")
+        return _summary(table, results, skipped, "all")
 
     return check

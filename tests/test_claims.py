@@ -86,6 +86,9 @@ def test_widens_reads_the_trend_of_the_advantage() -> None:
     assert widens("M", "X", trend_axis=1)(table([20, 5, 1]), True).holds is False
     # Lower is better: X below M by a growing margin is M's advantage shrinking.
     assert widens("M", "X", trend_axis=1)(table([1, 5, 20]), False).holds is False
+    two = {k: v for k, v in table([1, 5, 20]).items() if k[1] != "0.6"}
+    verdict = widens("M", "X", trend_axis=1)(two, True)
+    assert verdict.holds is None and "row (2 of the 3 points a trend needs)" in verdict.text
 
 
 @pytest.mark.parametrize(
