@@ -28,8 +28,8 @@ from missdiff.claims import Claim, beats, widens
 from missdiff.records import Record
 from missdiff.report import (
     MECHANISM_NAMES,
-    PROFILE_RANK,
     TableSpec,
+    by_profile,
     collect,
     mechanism_label,
     paper_model_label,
@@ -95,15 +95,12 @@ def plot_figure1(records: list[Record]) -> Any:
     more than one profile, the higher ones are dashed and the legend names the profile."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
 
-    by_profile: dict[str, list[Record]] = {}
-    for rec in records:
-        by_profile.setdefault(rec.config.get("profile", {}).get("name", ""), []).append(rec)
-    profiles = sorted(by_profile, key=lambda p: PROFILE_RANK.get(p, -1))
+    profiles = by_profile(records)
     fig = Figure(figsize=(13.5, 3.8), layout="constrained")
     axes = fig.subplots(1, len(PANELS), sharey=True)
-    order = []  # legend labels in the paper's model order, then by profile
-    for rank, profile in enumerate(profiles):
-        cells = collect(by_profile[profile], SPEC)
+    order: dict[str, tuple[int, int]] = {}  # legend label -> (paper's model order, profile rank)
+    for rank, (profile, recs) in enumerate(profiles.items()):
+        cells = collect(recs, SPEC)
         for ax, (_, mechanism) in zip(axes, PANELS, strict=True):
             for model in MODELS:
                 points = []
@@ -121,8 +118,7 @@ def plot_figure1(records: list[Record]) -> Any:
                 kwargs = {"marker": "o", "markersize": 3, **style}
                 ax.plot(x, mean, color=color, label=label, **kwargs)
                 ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
-                if label not in order:
-                    order.append(label)
+                order[label] = (MODELS.index(model), rank)
     for ax, (title, _) in zip(axes, PANELS, strict=True):
         ax.set_title(title)
         ax.set_xlabel("missing ratio")
@@ -132,7 +128,7 @@ def plot_figure1(records: list[Record]) -> Any:
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    labels = sorted(order, key=lambda lb: (MODELS.index(lb.split(" (")[0]), order.index(lb)))
+    labels = sorted(order, key=order.__getitem__)
     if labels:
         fig.legend([legend[lb] for lb in labels], labels, loc="outside right center")
     return fig

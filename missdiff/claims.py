@@ -104,8 +104,9 @@ def _fmt(x: float) -> str:
 
 
 def _profiles(table: Table) -> str:
+    """Names the profiles only of a table that mixes them (the report checks one at a time)."""
     found = sorted({e.profile for e in table.values() if e.profile})
-    return f" Cells at {', '.join(found)}." if found else ""
+    return f" Cells at {', '.join(found)}." if len(found) > 1 else ""
 
 
 # Rows listed with their numbers; beyond this many, rows that hold unflagged are only named.

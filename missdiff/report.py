@@ -56,6 +56,11 @@ def model_label(config: dict[str, Any]) -> str:
     return str(config["model"]["name"])
 
 
+def profile_label(config: dict[str, Any]) -> str:
+    """The profile a record ran at ("" for a record without one)."""
+    return str(config.get("profile", {}).get("name", ""))
+
+
 # The paper's names (Section 4.2, Appendix C.2); the paper's Tables 13-19 write "independent".
 MECHANISM_NAMES = {
     "mcar_row": "Row Missing",
@@ -229,11 +234,11 @@ def collect(records: list[Record], spec: TableSpec) -> dict[tuple[str, ...], Cel
     for rec in sorted(records, key=lambda r: r.metrics.get("started", 0.0)):
         cfg = rec.config
         labels = (*(f(cfg) for _, f in spec.rows), spec.column[1](cfg))
-        newest[(labels, cfg.get("profile", {}).get("name", ""), cfg.get("seed"))] = rec
+        newest[(labels, profile_label(cfg), cfg.get("seed"))] = rec
     for rec in newest.values():
         cfg = rec.config
         labels = (*(f(cfg) for _, f in spec.rows), spec.column[1](cfg))
-        profile = cfg.get("profile", {}).get("name", "")
+        profile = profile_label(cfg)
         # (key prefix, metric): one cell per metric row, or one cell with the table's metric.
         targets = [((label,), m) for label, m in spec.metrics] or [((), spec.metric)]
         for prefix, wanted in targets:
@@ -265,9 +270,18 @@ def _higher_is_better(cells: Mapping[tuple[str, ...], Cell], spec: TableSpec) ->
     return spec.higher_is_better if hib is None else hib
 
 
-def check_claims(
-    records: list[Record], spec: TableSpec
-) -> list[tuple[Claim, Verdict, list[tuple[str, Verdict]]]]:
+def by_profile(records: Iterable[Record]) -> dict[str, list[Record]]:
+    """Records grouped by profile, lowest profile first (smoke, quick, paper)."""
+    groups: dict[str, list[Record]] = defaultdict(list)
+    for rec in records:
+        groups[profile_label(rec.config)].append(rec)
+    return {p: groups[p] for p in sorted(groups, key=lambda p: PROFILE_RANK.get(p, -1))}
+
+
+Verdicts = list[tuple[Claim, Verdict, list[tuple[str, Verdict]]]]
+
+
+def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
     """(claim, verdict on the paper's values, [(profile, verdict on ours at it)]) per claim.
 
     Ours is checked at each profile on its own, never on a table that mixes profiles: a cell is
@@ -275,7 +289,8 @@ def check_claims(
     is left out (not run)."""
     if not spec.claims:
         return []
-    hib = _higher_is_better(collect(records, spec), spec)
+    cells_at = {p: collect(recs, spec) for p, recs in by_profile(records).items()}
+    hib = _higher_is_better({k: c for cells in cells_at.values() for k, c in cells.items()}, spec)
     if hib is None:
         raise ValueError(f"{spec.title}: claims need higher_is_better in the spec")
     order = _row_sort_key(spec)
@@ -285,12 +300,8 @@ def check_claims(
         return (order(key[:-1]), columns.get(key[-1], len(columns)), key[-1])
 
     paper = {k: Estimate(v) for k, v in sorted(spec.paper.items(), key=lambda kv: sort_key(kv[0]))}
-    by_profile: dict[str, list[Record]] = defaultdict(list)
-    for rec in records:
-        by_profile[rec.config.get("profile", {}).get("name", "")].append(rec)
     ours: dict[str, dict[tuple[str, ...], Estimate]] = {}
-    for profile in sorted(by_profile, key=lambda p: PROFILE_RANK.get(p, -1)):
-        cells = collect(by_profile[profile], spec)
+    for profile, cells in cells_at.items():
         table = ours[profile] = {}
         for key in sorted(cells, key=sort_key):
             cell = cells[key]
@@ -306,7 +317,7 @@ def check_claims(
     return out
 
 
-def claims_markdown(verdicts: list[tuple[Claim, Verdict, list[tuple[str, Verdict]]]]) -> list[str]:
+def claims_markdown(verdicts: Verdicts) -> list[str]:
     """The claims section under a table."""
     if not verdicts:
         return []
@@ -359,7 +370,7 @@ def reproduce_command(
     records: list[Record], experiment: str, sweeps: Sequence[str] | None = None
 ) -> str:
     """The command that recreates these records: the experiment's sweeps, or the swept overrides."""
-    profiles = sorted({r.config.get("profile", {}).get("name", "") for r in records} - {""})
+    profiles = sorted({profile_label(r.config) for r in records} - {""})
     if experiment != "adhoc":
         cmds = [
             f"missdiff-run -m experiment={sweep} profile={p}"
@@ -401,9 +412,11 @@ def build_table(
     spec: TableSpec,
     requires: str = "",
     sweeps: Sequence[str] | None = None,
+    verdicts: Verdicts | None = None,
 ) -> tuple[str, pd.DataFrame]:
     """Markdown and CSV of one table. Rows and columns are those of the records and of the
-    paper's values, so a table with no records shows the paper's values beside "not run"."""
+    paper's values, so a table with no records shows the paper's values beside "not run".
+    `verdicts`: the spec's claims checked (check_claims), when the caller has them already."""
     row_names = spec.row_names
     for key in spec.paper:
         if len(key) != len(row_names) + 1:
@@ -485,7 +498,9 @@ def build_table(
     failures = sorted({e for c in cells.values() for e in c.errors if e})
     if failures:
         lines += ["", "Failed runs (see their records):", *[f"- {e}" for e in failures[:20]]]
-    lines += claims_markdown(check_claims(records, spec))
+    if verdicts is None:
+        verdicts = check_claims(records, spec)
+    lines += claims_markdown(verdicts)
     return "\n".join(lines) + "\n", pd.DataFrame(rows_csv)
 
 
@@ -507,7 +522,7 @@ def group_records(records_dir: Path, profile: str | None = None) -> dict[str, li
     `profile`, only the records run at that profile."""
     groups: dict[str, list[Record]] = defaultdict(list)
     for rec in iter_records(records_dir):
-        if profile is not None and rec.config.get("profile", {}).get("name") != profile:
+        if profile is not None and profile_label(rec.config) != profile:
             continue
         for name in rec.metrics.get("experiments") or ["adhoc"]:
             groups[str(name)].append(rec)
@@ -538,8 +553,9 @@ def write_report(
         if not recs and not exp.defined:
             continue  # neither records nor a module: nothing to show
         for table, spec in exp.specs.items():
-            text, frame = build_table(name, recs, spec, exp.requires, exp.sweeps)
-            for claim, on_paper, on_ours in check_claims(recs, spec):
+            verdicts = check_claims(recs, spec)
+            text, frame = build_table(name, recs, spec, exp.requires, exp.sweeps, verdicts)
+            for claim, on_paper, on_ours in verdicts:
                 ours = "<br>".join(f"`{p}`: {v.line()}" for p, v in on_ours) or "not run yet"
                 cols = (table, f'"{claim.quote}" ({claim.where})', on_paper.line(), ours)
                 claim_rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |")
