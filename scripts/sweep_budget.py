@@ -60,8 +60,15 @@ def main() -> None:
     parser.add_argument("--records", default="results/runs")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUES")
     args = parser.parse_args()
+    known = sorted(p.stem for p in SWEEPS.glob("*.yaml"))
+    unknown = [s for s in args.sweeps if s not in known]
+    if unknown:
+        parser.error(f"unknown sweep {', '.join(unknown)}: choose from {', '.join(known)}")
+    bad = [o for o in args.override if "=" not in o]
+    if bad:
+        parser.error(f"--override takes KEY=VALUES, got {', '.join(bad)}")
     overrides = dict(o.split("=", 1) for o in args.override)
-    sweeps = args.sweeps or sorted(p.stem for p in SWEEPS.glob("*.yaml"))
+    sweeps = args.sweeps or known
 
     finished: dict[str, str] = {}
     walls: dict[tuple[str, ...], list[float]] = defaultdict(list)

@@ -170,3 +170,17 @@ def test_report_shows_the_highest_profile_or_only_the_one_asked_for(tmp_path, da
     out = tmp_path / "cli"
     assert report_main(["--records", str(tmp_path), "--profile", "smoke", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["adhoc.csv", "adhoc.md"]  # no unrun tables
+
+
+def test_sweep_budget_lists_pending_jobs_and_rejects_an_unknown_sweep(tmp_path) -> None:
+    script = [sys.executable, str(REPO / "scripts" / "sweep_budget.py"), "--records", str(tmp_path)]
+    ok = subprocess.run(
+        [*script, "--profile", "smoke", "table5"], capture_output=True, text=True, timeout=300
+    )
+    assert ok.returncode == 0, ok.stderr
+    (row,) = [line for line in ok.stdout.splitlines() if line.startswith("table5")]
+    jobs, done, failed, pending = (int(v) for v in row.split()[1:5])
+    assert done == failed == 0 and pending == jobs > 0
+    bad = subprocess.run([*script, "figure1"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2
+    assert "unknown sweep figure1: choose from" in bad.stderr.splitlines()[-1]
