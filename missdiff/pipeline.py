@@ -83,8 +83,8 @@ class Prepared:
 def prepare_data(cfg: DictConfig, data_dir: str | Path | None) -> Prepared:
     """Load, mask, split and cap as a run does, from the run's seed streams."""
     seed = cfg.seed
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise MissDiffError(f"seed must be an integer, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise MissDiffError(f"seed must be a non-negative integer, got {seed!r}")
     table = load_dataset(cfg.dataset, data_dir, stream(seed, "data"))
     observed = apply_missingness(cfg.missingness, table, stream(seed, "mask"))
     split_rng = stream(seed, "split")

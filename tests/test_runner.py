@@ -86,6 +86,14 @@ def test_bad_ratio_single_run_exits_with_one_line_error(tmp_path, data_dir) -> N
     assert last.startswith("missdiff-run: error:") and "ratio" in last
 
 
+def test_a_negative_seed_is_named_in_the_error(tmp_path, data_dir) -> None:
+    record = execute(
+        compose(["dataset=wine", "profile=smoke", "seed=-1", f"records_dir={tmp_path}"])
+    )
+    assert record["status"] == FAILED
+    assert record["error"] == "seed must be a non-negative integer, got -1"
+
+
 def test_multirun_resumes_and_report_builds_table(tmp_path, data_dir) -> None:
     records = tmp_path / "runs"
     args = [
