@@ -22,6 +22,7 @@ import argparse
 import importlib
 import math
 import pkgutil
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -511,10 +512,11 @@ class Written:
     unrun: list[Path] = field(default_factory=list)  # .md and .csv of experiments with none
     figures: list[Path] = field(default_factory=list)
     claims: list[Path] = field(default_factory=list)  # claims.md
+    status: list[Path] = field(default_factory=list)  # status.md
 
     @property
     def all(self) -> list[Path]:
-        return [*self.tables, *self.unrun, *self.figures, *self.claims]
+        return [*self.tables, *self.unrun, *self.figures, *self.claims, *self.status]
 
 
 def group_records(records_dir: Path, profile: str | None = None) -> dict[str, list[Record]]:
@@ -547,6 +549,7 @@ def write_report(
         names = {only} if only in groups or include_unrun else set()
     written = Written()
     claim_rows: list[str] = []
+    status_rows: list[tuple[str, str]] = []
     for name in sorted(names):
         recs = groups.get(name, [])
         exp = load_experiment(name)
@@ -568,11 +571,65 @@ def write_report(
             md.write_text(text)
             frame.to_csv(csv, index=False)
             (written.tables if recs else written.unrun).extend([md, csv])
+            status_rows.append((table, status_row(table, frame)))
         if figures_dir is not None and recs:
             written.figures += write_figures(exp.figures, recs, figures_dir)
     if claim_rows and only is None:
         written.claims.append(write_claims(out_dir, claim_rows, profile))
+    if status_rows and only is None:
+        written.status.append(write_status(out_dir, status_rows, profile))
     return written
+
+
+def status_row(table: str, frame: pd.DataFrame) -> str:
+    """One table's coverage, from its CSV frame: how many cells have runs, seeds, which profile."""
+    if frame.empty:
+        return f"| {table} | 0 | 0 | 0 | - | 0 | 0 | 0 | 0 | 0 |"
+    ran = frame[frame["n_seeds"] > 0]
+    seeds = f"{ran['n_seeds'].min()}-{ran['n_seeds'].max()}" if len(ran) else "-"
+    counts = (
+        len(frame),
+        len(ran),
+        int((frame["n_seeds"] >= 2).sum()),
+        seeds,
+        int((ran["profile"] == "paper").sum()),
+        int((ran["profile"] == "quick").sum()),
+        int(frame["not_applicable"].sum()),
+        int(frame["not_run"].sum()),
+        int(((frame["failed"] > 0) & (frame["n_seeds"] == 0)).sum()),
+    )
+    return f"| {table} | " + " | ".join(map(str, counts)) + " |"
+
+
+def _paper_order(table: str) -> tuple:
+    # figure1, table1, table1_pooled, table2, ..., table19, then tables that are not the paper's.
+    parts = re.split(r"(\d+)", table)
+    ours = not table.startswith(("figure", "table"))
+    return (ours, *[(0, int(p)) if p.isdigit() else (1, p) for p in parts])
+
+
+def write_status(out_dir: Path, rows: list[tuple[str, str]], profile: str | None) -> Path:
+    """`status.md`: how far each table has got, one row per table (what is left to run)."""
+    scope = f"records at the `{profile}` profile" if profile else "each cell at its highest profile"
+    lines = [
+        "# How far each table has got",
+        "",
+        f"Counted from the tables' CSVs ({scope}). A cell is one (row, column) of a table that has"
+        " a record of ours or a value of the paper's. `ran`: at least one finished seed;"
+        " `n>=2`: enough seeds for a standard deviation; `at paper` / `at quick`: the profile"
+        " the cell shows; `not run`: no record yet (the paper's value stands alone);"
+        " `failed only`: every record of the cell failed. What each pending sweep costs:"
+        " `python scripts/sweep_budget.py --profile quick`.",
+        "",
+        "| table | cells | ran | n>=2 | seeds | at paper | at quick | not applicable | not run"
+        " | failed only |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *(row for _, row in sorted(rows, key=lambda r: _paper_order(r[0]))),
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "status.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def write_claims(out_dir: Path, rows: list[str], profile: str | None) -> Path:

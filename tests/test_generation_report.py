@@ -222,6 +222,24 @@ def test_report_writes_every_table_of_a_multi_table_experiment(tmp_path) -> None
     assert mine["paper"] == pytest.approx(80.68)
 
 
+def test_status_page_counts_each_tables_cells(tmp_path) -> None:
+    records = tmp_path / "runs"
+    for seed in range(2):
+        for mech in ("mcar_row", "mcar_column"):
+            fake_record(records, "table2", "missdiff", mech, seed, census_metrics(0.8, seed))
+    fake_record(records, "table2", "diff_mean", "mcar_row", 0, census_metrics(0.6, 0))
+    fake_record(records, "table2", "diff_delete", "mcar_row", 0, status=NOT_APPLICABLE)
+    fake_record(records, "table2", "csdi_t", "mcar_column", 0, status="FAILED")
+    written = write_report(records, tmp_path / "tables", include_unrun=False)
+    assert [p.name for p in written.status] == ["status.md"]
+    text = written.status[0].read_text()
+    # The paper's grid is 3 mechanisms x 6 models; ours adds no cell outside it.
+    # cells, ran, n>=2, seeds, at paper, at quick, not applicable, not run, failed only
+    assert md_row(text, "table2") == ["18", "3", "2", "1-2", "0", "3", "1", "13", "1"]
+    tables = [ln.split(" | ")[0][2:] for ln in text.splitlines() if ln.startswith("| table")]
+    assert tables[1:4] == ["table2", "table7", "table10"]  # [0]: the header; paper order
+
+
 def test_report_writes_figure1_from_records(tmp_path) -> None:
     records = tmp_path / "runs"
     bn = {"name": "bayesnet", "variant": "default"}
