@@ -177,7 +177,8 @@ def test_report_shows_the_highest_profile_or_only_the_one_asked_for(tmp_path, da
     assert report_main(["--records", str(tmp_path), "--profile", "fast"]) == 2
     out = tmp_path / "cli"
     assert report_main(["--records", str(tmp_path), "--profile", "smoke", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["adhoc.csv", "adhoc.md"]  # no unrun tables
+    # No unrun tables; the status page counts what ran.
+    assert sorted(p.name for p in out.iterdir()) == ["adhoc.csv", "adhoc.md", "status.md"]
 
 
 def test_sweep_budget_lists_pending_jobs_and_rejects_an_unknown_sweep(tmp_path) -> None:
