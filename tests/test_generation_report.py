@@ -19,7 +19,7 @@ from missdiff.evaluation.base import EvalInputs
 from missdiff.evaluation.fidelity import FidelityEvaluator
 from missdiff.evaluation.generation import GenerationConfig, GenerationEvaluator
 from missdiff.evaluation.utility import UtilityConfig, UtilityEvaluator
-from missdiff.records import COMPLETED, NOT_APPLICABLE, iter_records, write_record
+from missdiff.records import COMPLETED, FAILED, NOT_APPLICABLE, iter_records, write_record
 from missdiff.report import experiment_modules, load_experiment, main, write_report
 from tests.conftest import CONFIG_DIR
 
@@ -229,7 +229,7 @@ def test_status_page_counts_each_tables_cells(tmp_path) -> None:
             fake_record(records, "table2", "missdiff", mech, seed, census_metrics(0.8, seed))
     fake_record(records, "table2", "diff_mean", "mcar_row", 0, census_metrics(0.6, 0))
     fake_record(records, "table2", "diff_delete", "mcar_row", 0, status=NOT_APPLICABLE)
-    fake_record(records, "table2", "csdi_t", "mcar_column", 0, status="FAILED")
+    fake_record(records, "table2", "csdi_t", "mcar_column", 0, status=FAILED)
     written = write_report(records, tmp_path / "tables", include_unrun=False)
     assert [p.name for p in written.status] == ["status.md"]
     text = written.status[0].read_text()
