@@ -611,44 +611,41 @@ def _paper_order(table: str) -> tuple:
 def write_status(out_dir: Path, rows: list[tuple[str, str]], profile: str | None) -> Path:
     """`status.md`: how far each table has got, one row per table (what is left to run)."""
     scope = f"records at the `{profile}` profile" if profile else "each cell at its highest profile"
-    lines = [
-        "# How far each table has got",
-        "",
+    intro = (
         f"Counted from the tables' CSVs ({scope}). A cell is one (row, column) of a table that has"
         " a record of ours or a value of the paper's. `ran`: at least one finished seed;"
         " `n>=2`: enough seeds for a standard deviation; `at paper` / `at quick`: the profile"
         " the cell shows; `not run`: no record yet (the paper's value stands alone);"
         " `failed only`: every record of the cell failed. What each pending sweep costs:"
-        " `python scripts/sweep_budget.py --profile quick`.",
-        "",
-        "| table | cells | ran | n>=2 | seeds | at paper | at quick | not applicable | not run"
-        " | failed only |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        *(row for _, row in sorted(rows, key=lambda r: _paper_order(r[0]))),
-    ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "status.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+        " `python scripts/sweep_budget.py --profile quick`."
+    )
+    header = ("table", "cells", "ran", "n>=2", "seeds", "at paper", "at quick", "not applicable",
+              "not run", "failed only")  # fmt: skip
+    ordered = [row for _, row in sorted(rows, key=lambda r: _paper_order(r[0]))]
+    return _write_page(out_dir / "status.md", "How far each table has got", intro, header, ordered)
 
 
 def write_claims(out_dir: Path, rows: list[str], profile: str | None) -> Path:
     """`claims.md`: every table's claims and their verdicts, on one page."""
     scope = f"records at the `{profile}` profile" if profile else "every profile that ran"
-    lines = [
-        "# The paper's claims, checked on its values and on ours",
-        "",
+    intro = (
         "Each claim is a sentence of the paper about one of its tables, checked by the same code"
         " (missdiff/claims.py) on the paper's own values and on our records"
         f" ({scope}), each profile on its own. Our comparisons within one standard deviation over"
-        " seeds, or on one seed, are flagged. Details and each table's cells: `<table>.md`.",
-        "",
-        "| table | claim | paper's values | ours |",
-        "|---|---|---|---|",
-        *rows,
-    ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "claims.md"
+        " seeds, or on one seed, are flagged. Details and each table's cells: `<table>.md`."
+    )
+    title = "The paper's claims, checked on its values and on ours"
+    header = ("table", "claim", "paper's values", "ours")
+    return _write_page(out_dir / "claims.md", title, intro, header, rows)
+
+
+def _write_page(
+    path: Path, title: str, intro: str, header: Sequence[str], rows: Iterable[str]
+) -> Path:
+    """A one-table markdown page: title, intro paragraph, header, the given table rows."""
+    lines = [f"# {title}", "", intro, "", "| " + " | ".join(header) + " |",
+             "|" + "---|" * len(header), *rows]  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
 
