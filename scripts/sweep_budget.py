@@ -5,9 +5,10 @@ Not a test. For every sweep in configs/experiment/ (or the ones named), expands 
 `missdiff-run -m` command line), composes each job exactly as `missdiff-run` does and looks its
 record key up under the records folder. A pending job's cost is the median wall time of the
 finished records with the same dataset, model, evaluator and profile (any experiment, any
-mechanism or seed); jobs without such a record are counted as "no estimate". Wall times are what
-the records measured: one thread per run with two runs sharing the 2-core machine, unless the
-records say otherwise.
+mechanism or seed); jobs without such a record are counted as "no estimate". `spent hours` sums
+the wall times of the sweep's finished jobs: what it has cost so far (a record two sweeps share
+counts in both). Wall times are what the records measured: one thread per run with two runs
+sharing the 2-core machine, unless the records say otherwise.
 
     .venv/bin/python scripts/sweep_budget.py --profile quick [table2 table4 ...]
     .venv/bin/python scripts/sweep_budget.py --profile paper table1 --override dataset=concrete
@@ -71,28 +72,41 @@ def main() -> None:
     sweeps = args.sweeps or known
 
     finished: dict[str, str] = {}
+    spent_of: dict[str, float] = {}
     walls: dict[tuple[str, ...], list[float]] = defaultdict(list)
     for rec in iter_records(Path(args.records)):
         finished[rec.path.name] = rec.status
         wall = rec.metrics.get("wall_time")
         if rec.status in FINAL_STATUSES and wall is not None:
             walls[cost_key(rec.config)].append(float(wall))
+            spent_of[rec.path.name] = float(wall)
     minutes = {key: statistics.median(values) / 60 for key, values in walls.items()}
 
     print(f"profile {args.profile}; records {args.records}; hours are single-thread run hours")
-    header = ("sweep", "jobs", "done", "failed", "pending", "est. hours", "no estimate")
-    print("{:<16}{:>6}{:>6}{:>8}{:>9}{:>12}{:>13}".format(*header))
+    header = (
+        "sweep",
+        "jobs",
+        "done",
+        "failed",
+        "pending",
+        "spent hours",
+        "est. hours",
+        "no estimate",
+    )
+    print("{:<16}{:>6}{:>6}{:>8}{:>9}{:>13}{:>12}{:>13}".format(*header))
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         for sweep in sweeps:
             counts = {"done": 0, "failed": 0, "pending": 0, "unknown": 0}
-            hours = 0.0
+            hours = spent = 0.0
             todo: dict[tuple[str, ...], int] = defaultdict(int)
             for job in jobs(sweep, overrides):
                 cfg = compose("config", [f"experiment={sweep}", f"profile={args.profile}", *job])
                 config = OmegaConf.to_container(cfg, resolve=True)
-                status = finished.get(result_key(config))
+                record = result_key(config)
+                status = finished.get(record)
                 if status in FINAL_STATUSES:
                     counts["done"] += 1
+                    spent += spent_of.get(record, 0.0) / 3600
                     continue
                 counts["failed" if status else "pending"] += 1
                 key = cost_key(config)
@@ -104,7 +118,7 @@ def main() -> None:
             n = sum(counts[k] for k in ("done", "failed", "pending"))
             print(
                 f"{sweep:<16}{n:>6}{counts['done']:>6}{counts['failed']:>8}{counts['pending']:>9}"
-                f"{hours:>12.1f}{counts['unknown']:>13}"
+                f"{spent:>13.1f}{hours:>12.1f}{counts['unknown']:>13}"
             )
             for key, count in sorted(todo.items()):
                 each = f"{minutes[key]:.1f} min each" if key in minutes else "no record yet"

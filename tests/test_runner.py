@@ -190,6 +190,7 @@ def test_sweep_budget_lists_pending_jobs_and_rejects_an_unknown_sweep(tmp_path) 
     (row,) = [line for line in ok.stdout.splitlines() if line.startswith("table5")]
     jobs, done, failed, pending = (int(v) for v in row.split()[1:5])
     assert done == failed == 0 and pending == jobs > 0
+    assert float(row.split()[5]) == 0.0  # nothing spent without records
     bad = subprocess.run([*script, "figure1"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert "unknown sweep figure1: choose from" in bad.stderr.splitlines()[-1]
