@@ -105,6 +105,10 @@ def execute(
         "python": sys.version.split()[0],
         "started": started,
     }
+    if ckpt.is_dir() and any(ckpt.iterdir()):
+        # Training began in an earlier, interrupted process: this record's fit time covers only
+        # the rest, so a reader of its timings must know.
+        record["resumed"] = True
     run_logger = make_logger(cfg.logger, output_dir)
     # Anything that escapes below (submitit's requeue exit, Ctrl-C) leaves no record: the run is
     # interrupted, its checkpoint stays, and the dashboard run is closed as preempted.

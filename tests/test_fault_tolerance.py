@@ -167,6 +167,7 @@ def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, data_dir, test_mo
     out = execute(compose(cfg))
     assert out["status"] == COMPLETED
     assert out["history"]["starts"] == [0, 2]  # resumed at epoch 2, not from scratch
+    assert out["resumed"] is True  # its fit time covers epochs 2-6 only, and says so
     assert out["history"]["loss"] == [1.0 / (e + 1) for e in range(6)]
     assert not ckpt.exists()  # removed once the record is written
     # The checkpoint path is not part of the record's key or config.
