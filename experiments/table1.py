@@ -35,16 +35,21 @@ METHODS = {
 
 
 def dataset_column(config: dict) -> str:
+    """The paper's column for a record's dataset; another encoding of the same data (e.g. Libras
+    with its class categorical, `dataset=libras`) is a different experiment and gets its own
+    column instead of joining the paper's cell."""
     ds = config["dataset"]
     key = {
-        ("census", "tabcsdi"): "Census",
-        ("breast", "original"): "Breast",
-        ("wine", "white"): "Wine",
-        ("concrete", "default"): "Concrete",
-        ("libras", "default"): "Libras",
-        ("diabetes", "raw"): "diabetes",
+        ("census", "tabcsdi", False): "Census",
+        ("breast", "original", True): "Breast",
+        ("wine", "white", False): "Wine",
+        ("concrete", "default", False): "Concrete",
+        ("libras", "default", True): "Libras",
+        ("diabetes", "raw", False): "diabetes",
     }
-    return key.get((ds["name"], ds.get("variant", "default")), f"{ds['name']}/{ds.get('variant')}")
+    variant, numeric = ds.get("variant", "default"), bool(ds.get("all_continuous", False))
+    label = f"{ds['name']}/{variant}" + (" (all numeric)" if numeric else "")
+    return key.get((ds["name"], variant, numeric), f"{label}, not the paper's protocol")
 
 
 def method_row(config: dict) -> str:

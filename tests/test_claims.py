@@ -169,3 +169,21 @@ def test_ours_is_checked_at_each_profile_on_its_own(tmp_path) -> None:
 def test_a_claim_needs_all_or_most() -> None:
     with pytest.raises(ValueError, match="need must be one of"):
         beats("M", ["X"], need="some")
+
+
+def test_table1_keeps_another_encoding_of_a_dataset_out_of_the_papers_cell() -> None:
+    # `dataset=libras` (class categorical) is not the protocol's `libras_numeric`: its records
+    # must not join, and so change, the paper's Libras cell or the claims checked on it.
+    from experiments.table1 import dataset_column
+
+    def config(**dataset) -> dict:
+        return {"dataset": dataset}
+
+    assert dataset_column(config(name="libras", all_continuous=True)) == "Libras"
+    assert (
+        dataset_column(config(name="breast", variant="original", all_continuous=True)) == "Breast"
+    )
+    off = dataset_column(config(name="libras", all_continuous=False))
+    assert off != "Libras" and "not the paper's protocol" in off
+    assert dataset_column(config(name="breast", variant="original")) != "Breast"
+    assert dataset_column(config(name="wine", variant="white")) == "Wine"
