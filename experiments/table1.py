@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from missdiff.claims import Claim, beats, best
-from missdiff.report import TableSpec, model_label
+from missdiff.report import TableSpec, dataset_label, model_label
 
 DATASETS = {
     "census_tabcsdi": "Census",
@@ -34,22 +34,23 @@ METHODS = {
 }
 
 
+# dataset_label of each protocol dataset -> the paper's column.
+_COLUMN_OF = {
+    "census/tabcsdi": "Census",
+    "breast/original (all numeric)": "Breast",
+    "wine/white": "Wine",
+    "concrete": "Concrete",
+    "libras (all numeric)": "Libras",
+    "diabetes/raw": "diabetes",
+}
+
+
 def dataset_column(config: dict) -> str:
     """The paper's column for a record's dataset; another encoding of the same data (e.g. Libras
     with its class categorical, `dataset=libras`) is a different experiment and gets its own
     column instead of joining the paper's cell."""
-    ds = config["dataset"]
-    key = {
-        ("census", "tabcsdi", False): "Census",
-        ("breast", "original", True): "Breast",
-        ("wine", "white", False): "Wine",
-        ("concrete", "default", False): "Concrete",
-        ("libras", "default", True): "Libras",
-        ("diabetes", "raw", False): "diabetes",
-    }
-    variant, numeric = ds.get("variant", "default"), bool(ds.get("all_continuous", False))
-    label = f"{ds['name']}/{variant}" + (" (all numeric)" if numeric else "")
-    return key.get((ds["name"], variant, numeric), f"{label}, not the paper's protocol")
+    label = dataset_label(config)
+    return _COLUMN_OF.get(label, f"{label}, not the paper's protocol")
 
 
 def method_row(config: dict) -> str:

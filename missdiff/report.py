@@ -43,9 +43,11 @@ DEFAULT_PROFILE = "quick"
 
 # -- labels -------------------------------------------------------------------------------------
 def dataset_label(config: dict[str, Any]) -> str:
+    """name[/variant][ (all numeric)]: every dataset key that changes the data's encoding."""
     ds = config["dataset"]
     variant = ds.get("variant", "default")
-    return ds["name"] if variant in ("default", None) else f"{ds['name']}/{variant}"
+    label = ds["name"] if variant in ("default", None) else f"{ds['name']}/{variant}"
+    return label + (" (all numeric)" if ds.get("all_continuous") else "")
 
 
 def missingness_label(config: dict[str, Any]) -> str:
