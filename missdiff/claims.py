@@ -7,9 +7,10 @@ holds in the paper's own values and in our records, and gathers every verdict in
 reader sees what we measured and also whether the paper's table supports its text.
 
 Checks are literal: "better" is the cell mean, a claim about every row fails on one row that
-contradicts it, and a row where a needed cell has not run is left out and named. Our comparisons
-whose margin is within one standard deviation over seeds, or rest on one seed, are flagged, never
-settled in anyone's favour.
+contradicts it, and a row where a needed cell has not run is left out and named, unless a rival
+present already beats the method there (no missing cell can then save the row: it counts as
+"no"). Our comparisons whose margin is within one standard deviation over seeds, or rest on one
+seed, are flagged, never settled in anyone's favour.
 """
 
 from __future__ import annotations
@@ -146,14 +147,16 @@ def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "al
         results, skipped = [], []
         for group, row in _split(table, axis).items():
             missing = [m for m in (method, *rivals) if m not in row]
-            if missing:
-                if method in row or any(r in row for r in rivals):
+            if missing and method not in row:
+                if any(r in row for r in rivals):
                     skipped.append(f"{_name(group)} ({', '.join(missing)})")
                 continue
             lead = row[method]
-            present = [r for r in rivals if not math.isnan(row[r].mean)]
+            present = [r for r in rivals if r in row and not math.isnan(row[r].mean)]
             if math.isnan(lead.mean) or not present:
-                continue  # not applicable here (the paper's "-")
+                if missing:
+                    skipped.append(f"{_name(group)} ({', '.join(missing)})")
+                continue  # otherwise not applicable here (the paper's "-")
             details, good = [], True
             for r in present:
                 good &= _better(lead, row[r], higher)
@@ -163,6 +166,11 @@ def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "al
                     f"{_fmt(lead.mean)} {sign} {r} {_fmt(row[r].mean)}"
                     + (f", {caveat}" if caveat else "")
                 )
+            if missing:
+                if good:  # the missing rival could still decide the row
+                    skipped.append(f"{_name(group)} ({', '.join(missing)})")
+                    continue
+                details.append(f"{', '.join(missing)} not run")  # already lost to a rival
             results.append((_name(group), good, "; ".join(details)))
         return _summary(table, results, skipped, need)
 
@@ -172,7 +180,8 @@ def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "al
 def best(method: str, *, axis: int = -1, need: str = "most") -> Check:
     """`method` has the best mean among the methods of a row, in most (or all) rows.
 
-    A row counts only when every method of the table has a cell in it (run or "-")."""
+    A row counts when every method of the table has a cell in it (run or "-"), or when a method
+    present already beats `method` there: no missing cell can then make it the best."""
     _need(need)
 
     def check(table: Table, higher: bool) -> Verdict:
@@ -181,14 +190,15 @@ def best(method: str, *, axis: int = -1, need: str = "most") -> Check:
         results, skipped = [], []
         for group, row in groups.items():
             missing = sorted(expected - set(row))
-            if missing:
+            values = {m: e for m, e in row.items() if not math.isnan(e.mean)}
+            pick = max if higher else min
+            top = pick(values, key=lambda m: values[m].mean) if values else None
+            # A row with cells not run is settled only when a present method already beats ours.
+            if missing and (method not in values or top == method):
                 skipped.append(f"{_name(group)} ({', '.join(missing)})")
                 continue
-            values = {m: e for m, e in row.items() if not math.isnan(e.mean)}
             if method not in values or len(values) < 2:
                 continue
-            pick = max if higher else min
-            top = pick(values, key=lambda m: values[m].mean)
             if top == method:
                 runner = pick((m for m in values if m != method), key=lambda m: values[m].mean)
                 caveat = _caveat(values[method], values[runner])
@@ -196,9 +206,10 @@ def best(method: str, *, axis: int = -1, need: str = "most") -> Check:
             else:
                 caveat = _caveat(values[method], values[top])
                 detail = f"{_fmt(values[method].mean)}; best {top} {_fmt(values[top].mean)}"
-            results.append(
-                (_name(group), top == method, detail + (f", {caveat}" if caveat else ""))
+            detail += (f", {caveat}" if caveat else "") + (
+                f"; {', '.join(missing)} not run" if missing else ""
             )
+            results.append((_name(group), top == method, detail))
         return _summary(table, results, skipped, need)
 
     return check

@@ -289,7 +289,8 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
 
     Ours is checked at each profile on its own, never on a table that mixes profiles: a cell is
     its mean over seeds; a not-applicable cell is the paper's "-"; a cell with no finished seed
-    is left out (not run)."""
+    is left out (not run), and so is a column outside `spec.column_order` (e.g. another encoding
+    of a dataset, which the paper's claim is not about)."""
     if not spec.claims:
         return []
     cells_at = {p: collect(recs, spec) for p, recs in by_profile(records).items()}
@@ -307,6 +308,8 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
     for profile, cells in cells_at.items():
         table = ours[profile] = {}
         for key in sorted(cells, key=sort_key):
+            if columns and key[-1] not in columns:
+                continue
             cell = cells[key]
             if cell.values:
                 std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else math.nan

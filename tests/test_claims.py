@@ -41,6 +41,18 @@ def test_a_row_with_a_cell_not_run_is_named_not_counted() -> None:
     assert beats("M", ["X"])({}, True).line() == "not checkable: no cells yet"
 
 
+def test_a_row_already_lost_to_a_present_rival_counts_as_no() -> None:
+    # b: X has not run, but Y already beats M there; c: M leads the cells present, X could win.
+    table = paper(a__M=80, a__X=70, a__Y=60, b__M=80, b__Y=90, c__M=80, c__Y=70)
+    verdict = beats("M", ["X", "Y"])(table, True)
+    assert verdict.holds is False
+    assert "1 of 2 rows" in verdict.text and "b no (80 < Y 90; X not run)" in verdict.text
+    assert "Not checkable yet: c (X)" in verdict.text
+    ranked = best("M")(table, True)
+    assert "b no (80; best Y 90; X not run)" in ranked.text and "c (X)" in ranked.text
+    assert ranked.holds is False  # 1 of 2 rows is not most
+
+
 def test_best_counts_rows_won_and_needs_most() -> None:
     # Lower is better: M is best on d1 and d2, not on d3 -> 2 of 3 = most.
     table = {
@@ -187,3 +199,28 @@ def test_table1_keeps_another_encoding_of_a_dataset_out_of_the_papers_cell() -> 
     assert off != "Libras" and "not the paper's protocol" in off
     assert dataset_column(config(name="breast", variant="original")) != "Breast"
     assert dataset_column(config(name="wine", variant="white")) == "Wine"
+
+
+def test_a_column_off_the_papers_protocol_is_left_out_of_its_claims(tmp_path) -> None:
+    records = tmp_path / "runs"
+    for model, value in {"missdiff": 0.2, "mice": 0.1}.items():
+        config = {
+            "seed": 0,
+            "dataset": {"name": "libras", "all_continuous": False},  # not the protocol's encoding
+            "missingness": {"name": "mcar_column", "ratio": 0.2},
+            "model": {"name": model},
+            "evaluator": {"name": "rmse"},
+            "profile": {"name": "paper"},
+        }
+        body = {
+            "status": COMPLETED,
+            "experiments": ["table1"],
+            "metrics": {"rmse": value},
+            "primary_metric": "rmse",
+            "higher_is_better": False,
+        }
+        write_record(records, f"libras-{model}", config, body)
+    spec = load_experiment("table1").specs["table1"]
+    for _, _, on_ours in check_claims(list(iter_records(records)), spec):
+        [(_, verdict)] = on_ours
+        assert verdict.holds is None and "protocol" not in verdict.text
