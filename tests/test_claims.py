@@ -141,28 +141,36 @@ def test_report_writes_each_claim_under_its_table_and_on_one_page(tmp_path) -> N
     assert "## The paper's claims" not in (out / "table1_pooled.md").read_text()
 
 
+def _rmse_record(
+    records, experiment: str, dataset: dict, mechanism: str, model: str, profile: str, rmse: float
+) -> None:
+    """A finished imputation record of one seed, as the runner writes it."""
+    config = {
+        "seed": 0,
+        "dataset": dataset,
+        "missingness": {"name": mechanism, "ratio": 0.2},
+        "model": {"name": model},
+        "evaluator": {"name": "rmse"},
+        "profile": {"name": profile},
+    }
+    body = {
+        "status": COMPLETED,
+        "experiments": [experiment],
+        "metrics": {"rmse": rmse},
+        "primary_metric": "rmse",
+        "higher_is_better": False,
+    }
+    write_record(records, f"{dataset['name']}-{profile}-{model}-{mechanism}", config, body)
+
+
 def test_ours_is_checked_at_each_profile_on_its_own(tmp_path) -> None:
     """A paper-profile cell is never weighed against a quick one: one verdict per profile."""
     records = tmp_path / "runs"
     rmse = {("quick", "missdiff"): 0.10, ("quick", "csdi_t"): 0.12, ("paper", "missdiff"): 0.09}
     for (profile, model), value in rmse.items():
         for mechanism in ("mar", "nmar"):
-            config = {
-                "seed": 0,
-                "dataset": {"name": "census", "variant": "tabcsdi"},
-                "missingness": {"name": mechanism, "ratio": 0.2},
-                "model": {"name": model},
-                "evaluator": {"name": "rmse"},
-                "profile": {"name": profile},
-            }
-            body = {
-                "status": COMPLETED,
-                "experiments": ["table5"],
-                "metrics": {"rmse": value},
-                "primary_metric": "rmse",
-                "higher_is_better": False,
-            }
-            write_record(records, f"{profile}-{model}-{mechanism}", config, body)
+            dataset = {"name": "census", "variant": "tabcsdi"}
+            _rmse_record(records, "table5", dataset, mechanism, model, profile, value)
     spec = load_experiment("table5").specs["table5"]
     [(_, on_paper, on_ours)] = check_claims(list(iter_records(records)), spec)
     assert on_paper.holds is True
@@ -204,22 +212,8 @@ def test_table1_keeps_another_encoding_of_a_dataset_out_of_the_papers_cell() -> 
 def test_a_column_off_the_papers_protocol_is_left_out_of_its_claims(tmp_path) -> None:
     records = tmp_path / "runs"
     for model, value in {"missdiff": 0.2, "mice": 0.1}.items():
-        config = {
-            "seed": 0,
-            "dataset": {"name": "libras", "all_continuous": False},  # not the protocol's encoding
-            "missingness": {"name": "mcar_column", "ratio": 0.2},
-            "model": {"name": model},
-            "evaluator": {"name": "rmse"},
-            "profile": {"name": "paper"},
-        }
-        body = {
-            "status": COMPLETED,
-            "experiments": ["table1"],
-            "metrics": {"rmse": value},
-            "primary_metric": "rmse",
-            "higher_is_better": False,
-        }
-        write_record(records, f"libras-{model}", config, body)
+        dataset = {"name": "libras", "all_continuous": False}  # not the protocol's encoding
+        _rmse_record(records, "table1", dataset, "mcar_column", model, "paper", value)
     spec = load_experiment("table1").specs["table1"]
     for _, _, on_ours in check_claims(list(iter_records(records)), spec):
         [(_, verdict)] = on_ours
