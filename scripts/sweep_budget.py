@@ -4,11 +4,12 @@ Not a test. For every sweep in configs/experiment/ (or the ones named), expands 
 `hydra.sweeper.params` (plus any `--override`s, which replace a swept key as on the
 `missdiff-run -m` command line), composes each job exactly as `missdiff-run` does and looks its
 record key up under the records folder. A pending job's cost is the median wall time of the
-finished records with the same dataset, model, evaluator and profile (any experiment, any
-mechanism or seed); jobs without such a record are counted as "no estimate". `spent hours` sums
-the wall times of the sweep's finished jobs: what it has cost so far (a record two sweeps share
-counts in both). Wall times are what the records measured: one thread per run with two runs
-sharing the 2-core machine, unless the records say otherwise.
+finished records with the same dataset, model, evaluator and profile (any experiment, any mechanism
+or seed); jobs without such a record are counted as "no estimate". `spent hours` sums the wall
+times of the sweep's finished jobs: what it has cost so far (a record two sweeps share counts in
+both; the last line, `distinct`, counts each finished record of the listed sweeps once). Wall times
+are what the records measured: one thread per run with two runs sharing the 2-core machine, unless
+the records say otherwise.
 
     .venv/bin/python scripts/sweep_budget.py --profile quick [table2 table4 ...]
     .venv/bin/python scripts/sweep_budget.py --profile paper table1 --override dataset=concrete
@@ -94,6 +95,7 @@ def main() -> None:
         "no estimate",
     )
     print("{:<16}{:>6}{:>6}{:>8}{:>9}{:>13}{:>12}{:>13}".format(*header))
+    shared: set[str] = set()  # finished records of any listed sweep, each counted once
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         for sweep in sweeps:
             counts = {"done": 0, "failed": 0, "pending": 0, "unknown": 0}
@@ -107,6 +109,7 @@ def main() -> None:
                 if status in FINAL_STATUSES:
                     counts["done"] += 1
                     spent += spent_of.get(record, 0.0) / 3600
+                    shared.add(record)
                     continue
                 counts["failed" if status else "pending"] += 1
                 key = cost_key(config)
@@ -123,6 +126,10 @@ def main() -> None:
             for key, count in sorted(todo.items()):
                 each = f"{minutes[key]:.1f} min each" if key in minutes else "no record yet"
                 print(f"    {count:>4} x {' '.join(key[:3])}: {each}")
+    if len(sweeps) > 1:
+        # Sweeps share runs (same config, same record), so their `spent hours` do not add up.
+        total = sum(spent_of.get(r, 0.0) for r in shared) / 3600
+        print(f"{'distinct':<16}{'':>6}{len(shared):>6}{'':>17}{total:>13.1f}")
 
 
 if __name__ == "__main__":
