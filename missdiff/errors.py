@@ -2,10 +2,16 @@
 
 
 class MissDiffError(Exception):
-    """Bad input or configuration. The message is one line naming the fix.
+    """Bad input, or a run that cannot go on. The message is one line naming the fix.
 
     The runner prints it without a traceback and records it in a FAILED run record.
     """
+
+
+class ConfigError(MissDiffError):
+    """A configuration that could never run (an unknown choice, a ratio outside (0, 1), a target
+    that is not a column, ...). Raised before any work, or as soon as the data shows it; the
+    runner prints it and writes no record: FAILED records are for runs that failed."""
 
 
 class NotApplicableError(MissDiffError):

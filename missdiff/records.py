@@ -121,8 +121,10 @@ def write_record(records_dir: Path, key: str, config: dict[str, Any], metrics: d
     return final
 
 
-def iter_records(records_dir: Path) -> Iterator[Record]:
-    """Every complete record under `records_dir` (temporary folders are skipped)."""
+def iter_records(records_dir: Path, unreadable: list[Path] | None = None) -> Iterator[Record]:
+    """Every complete record under `records_dir` (temporary dot-folders are skipped). A folder
+    whose config.yaml or metrics.json is missing or corrupt is not a record: its path is
+    appended to `unreadable` when given, so a reader can name it."""
     if not records_dir.is_dir():
         return
     for path in sorted(records_dir.iterdir()):
@@ -130,6 +132,8 @@ def iter_records(records_dir: Path) -> Iterator[Record]:
             rec = read_record(path)
             if rec is not None:
                 yield rec
+            elif unreadable is not None:
+                unreadable.append(path)
 
 
 def code_version(root: Path | None = None) -> dict[str, Any]:

@@ -1,82 +1,120 @@
-"""Explicit registries: config name -> class and schema. No discovery by globbing.
+"""Explicit registries: config name -> (module, class, config dataclass). No discovery, no
+decorators: listing the names imports nothing, and a model's module (torch, hyperimpute) is
+imported only when a run asks for that model.
 
-Entries are import paths so that `missdiff` itself imports no model code (and nothing heavy) until a
-run asks for a model; hyperimpute in particular must only be imported inside its wrappers.
+A module that fails to import fails loudly, naming the model: nothing here is optional, so a
+broken model is a bug to see, not a name to skip.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from typing import Any
+from typing import Any, NamedTuple
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError
 
-# name -> (module, class, config dataclass)
-MODELS: dict[str, tuple[str, str, str]] = {
-    "mean_mode": ("baselines.mean_mode", "MeanMode", "MeanModeConfig"),
-    "missdiff": ("missdiff.models.diffusion", "MissDiff", "DiffusionConfig"),
-    "diff_delete": ("missdiff.models.diffusion", "DiffDelete", "DiffusionConfig"),
-    "diff_mean": ("missdiff.models.diffusion", "DiffMean", "DiffusionConfig"),
-    "csdi_t": ("baselines.csdi_t", "CsdiT", "DiffusionConfig"),
-    "mice": ("baselines.hyperimpute_imputers", "Mice", "MiceConfig"),
-    "missforest": ("baselines.hyperimpute_imputers", "MissForest", "MissForestConfig"),
-    "gain": ("baselines.hyperimpute_imputers", "Gain", "GainConfig"),
-    "miwae": ("baselines.hyperimpute_imputers", "Miwae", "MiwaeConfig"),
-    "miwae_modified": ("baselines.hyperimpute_imputers", "MiwaeModified", "MiwaeModifiedConfig"),
-    "stasy_delete": ("baselines.stasy", "StasyDelete", "StasyConfig"),
-    "stasy_mean": ("baselines.stasy", "StasyMean", "StasyConfig"),
+
+class Entry(NamedTuple):
+    module: str
+    cls: str
+    config: str
+
+
+MODELS: dict[str, Entry] = {
+    "mean_mode": Entry("baselines.mean_mode", "MeanMode", "MeanModeConfig"),
+    "missdiff": Entry("missdiff.models.diffusion", "MissDiff", "DiffusionConfig"),
+    "diff_delete": Entry("missdiff.models.diffusion", "DiffDelete", "DiffusionConfig"),
+    "diff_mean": Entry("missdiff.models.diffusion", "DiffMean", "DiffusionConfig"),
+    "csdi_t": Entry("baselines.csdi_t", "CsdiT", "DiffusionConfig"),
+    "mice": Entry("baselines.hyperimpute_imputers", "Mice", "MiceConfig"),
+    "missforest": Entry("baselines.hyperimpute_imputers", "MissForest", "MissForestConfig"),
+    "gain": Entry("baselines.hyperimpute_imputers", "Gain", "GainConfig"),
+    "miwae": Entry("baselines.hyperimpute_imputers", "Miwae", "MiwaeConfig"),
+    "miwae_modified": Entry(
+        "baselines.hyperimpute_imputers", "MiwaeModified", "MiwaeModifiedConfig"
+    ),
+    "stasy_delete": Entry("baselines.stasy", "StasyDelete", "StasyConfig"),
+    "stasy_mean": Entry("baselines.stasy", "StasyMean", "StasyConfig"),
 }
 
-# name -> (module, class, config dataclass)
-EVALUATORS: dict[str, tuple[str, str, str]] = {
-    "rmse": ("missdiff.evaluation.rmse", "RmseEvaluator", "RmseConfig"),
-    "fidelity": ("missdiff.evaluation.fidelity", "FidelityEvaluator", "FidelityConfig"),
-    "utility": ("missdiff.evaluation.utility", "UtilityEvaluator", "UtilityConfig"),
-    "generation": ("missdiff.evaluation.generation", "GenerationEvaluator", "GenerationConfig"),
+EVALUATORS: dict[str, Entry] = {
+    "rmse": Entry("missdiff.evaluation.rmse", "RmseEvaluator", "RmseConfig"),
+    "fidelity": Entry("missdiff.evaluation.fidelity", "FidelityEvaluator", "FidelityConfig"),
+    "utility": Entry("missdiff.evaluation.utility", "UtilityEvaluator", "UtilityConfig"),
+    "generation": Entry(
+        "missdiff.evaluation.generation", "GenerationEvaluator", "GenerationConfig"
+    ),
 }
 
-
-def _load(entry: tuple[str, str, str]) -> tuple[type, type]:
-    module = importlib.import_module(entry[0])
-    return getattr(module, entry[1]), getattr(module, entry[2])
+REGISTRIES = {"model": MODELS, "evaluator": EVALUATORS}
 
 
-def _available(registry: dict[str, tuple[str, str, str]]) -> dict[str, tuple[type, type]]:
-    """Entries whose module can be imported (an optional backend may be absent)."""
-    out = {}
-    for name, entry in registry.items():
-        try:
-            out[name] = _load(entry)
-        except (ImportError, AttributeError):
-            continue
-    return out
+class RegistryError(ImportError):
+    """A registered model or evaluator whose module or class cannot be loaded: a bug."""
 
 
-def register_model_schemas(cs: ConfigStore) -> None:
-    """Register each model's and evaluator's dataclass as `<group>/schema_<name>`."""
-    for group, registry in (("model", MODELS), ("evaluator", EVALUATORS)):
-        for name, (_, schema) in _available(registry).items():
-            cs.store(group=group, name=f"schema_{name}", node=schema)
+def _entry(kind: str, name: Any) -> Entry:
+    registry = REGISTRIES[kind]
+    if name not in registry:
+        raise ConfigError(f"unknown {kind} {name!r}; choose one of {', '.join(sorted(registry))}")
+    return registry[name]
 
 
-def _build(kind: str, registry: dict[str, tuple[str, str, str]], cfg: DictConfig | Any) -> Any:
+def load(kind: str, name: str) -> tuple[type, type]:
+    """(class, config dataclass) of a registered model or evaluator."""
+    entry = _entry(kind, name)
+    try:
+        module = importlib.import_module(entry.module)
+        return getattr(module, entry.cls), getattr(module, entry.config)
+    except (ImportError, AttributeError) as err:
+        raise RegistryError(
+            f"{kind} {name!r} cannot be loaded from {entry.module}.{entry.cls}: "
+            f"{type(err).__name__}: {err}"
+        ) from err
+
+
+def config_schema(kind: str, name: str) -> type:
+    """The config dataclass of a registered model or evaluator."""
+    return load(kind, name)[1]
+
+
+def make_config(kind: str, cfg: DictConfig | dict[str, Any]) -> Any:
+    """The typed config of a model or evaluator section: unknown keys and wrong types fail here,
+    then the dataclass's own `check()` (if it has one) checks values. Errors are one line."""
     if isinstance(cfg, DictConfig):
         # Resolve while still attached to the run config (profile interpolations).
-        cfg = OmegaConf.to_container(cfg, resolve=True)
-    name = cfg["name"]
-    if name not in registry:
-        raise MissDiffError(f"unknown {kind} {name!r}; choose one of {sorted(registry)}")
-    cls, schema = _load(registry[name])
-    params = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), cfg))
+        cfg = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+    assert isinstance(cfg, dict)
+    name = cfg.get("name")
+    _, schema = load(kind, name)
+    unknown = sorted(set(cfg) - {f.name for f in dataclasses.fields(schema)})
+    if unknown:
+        raise ConfigError(f"{kind}={name} has no field(s) {unknown}; check the spelling")
+    try:
+        params = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), cfg))
+    except OmegaConfBaseException as err:
+        message = str(err).splitlines()[0]
+        key = getattr(err, "full_key", "") or ""
+        raise ConfigError(f"{kind}.{key}: {message}" if key else f"{kind}: {message}") from None
+    if hasattr(params, "check"):
+        params.check()
+    return params
+
+
+def build(kind: str, cfg: DictConfig | dict[str, Any]) -> Any:
+    """An instance of the registered class, from its config section."""
+    params = make_config(kind, cfg)
+    cls, _ = load(kind, params.name)
     return cls(params)
 
 
-def build_model(cfg: DictConfig) -> Any:
-    return _build("model", MODELS, cfg)
+def build_model(cfg: DictConfig | dict[str, Any]) -> Any:
+    return build("model", cfg)
 
 
-def build_evaluator(cfg: DictConfig) -> Any:
-    return _build("evaluator", EVALUATORS, cfg)
+def build_evaluator(cfg: DictConfig | dict[str, Any]) -> Any:
+    return build("evaluator", cfg)

@@ -37,7 +37,7 @@ import pandas as pd
 from missdiff.config import DatasetConfig
 from missdiff.data.bayesnet import simulate_bayesnet
 from missdiff.data.download import ENV_DATA_DIR, fetch, resolve_data_dir
-from missdiff.data.schema import Schema, Table
+from missdiff.data.schema import Schema, Table, category_order
 from missdiff.data.sources import source
 from missdiff.errors import MissDiffError
 
@@ -344,7 +344,7 @@ def as_continuous(table: Table) -> Table:
         if pd.api.types.is_numeric_dtype(data[col]):
             continue
         values = data[col]
-        categories = sorted(values.dropna().unique(), key=str)
+        categories = category_order(values.dropna().unique())
         codes = pd.Categorical(values, categories=categories).codes.astype(float)
         codes[codes < 0] = np.nan
         data[col] = codes

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from missdiff.data.schema import Schema
+from missdiff.data.schema import Schema, category_order
 from missdiff.errors import MissDiffError
 
 Scaling = Literal["minmax", "tabcsdi"]
@@ -26,19 +26,6 @@ OneHot = Literal["zero_one", "plus_minus_one"]
 
 _SCALINGS = ("minmax", "tabcsdi")
 _ONEHOTS = ("zero_one", "plus_minus_one")
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the equal Python scalar (clean reprs; hashing is unchanged)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _sorted_categories(values: list[Any]) -> list[Any]:
-    """Categories in natural order when comparable (2 < 10), else by (type, str) if mixed."""
-    try:
-        return sorted(values)
-    except TypeError:
-        return sorted(values, key=lambda v: (type(v).__name__, str(v)))
 
 
 @dataclass(eq=False)
@@ -93,7 +80,7 @@ class TabularEncoder:
         for col in self.schema.columns:
             if self.schema.is_categorical(col):
                 observed = pd.unique(data[col].dropna().to_numpy(dtype=object))
-                cats = _sorted_categories([_plain(v) for v in observed])
+                cats = category_order(observed)
                 categories[col] = cats
                 dtypes[col] = data[col].dtype
                 # Object index: Python equality/hash, so 1, 1.0 and np.int64(1) all match.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,18 @@ import pandas as pd
 from missdiff.errors import MissDiffError
 
 Task = Literal["classification", "regression"]
+
+
+def category_order(values: Any) -> list[Any]:
+    """The one order of a column's categories, used by every encoder, imputer and tie-break.
+
+    Natural order when the values compare (2 < 10, "a" < "b"), else by (type name, str) for a
+    mixed column; numpy scalars become the equal Python scalars (same hash, clean reprs)."""
+    plain = [v.item() if isinstance(v, np.generic) else v for v in values]
+    try:
+        return sorted(plain)
+    except TypeError:
+        return sorted(plain, key=lambda v: (type(v).__name__, str(v)))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from missdiff.diffusion.schedule import VPSchedule
 from missdiff.diffusion.train import TrainSettings, missdiff_loss, resolve_device, train
 from missdiff.errors import MissDiffError, NotApplicableError
 from missdiff.models.base import Imputation, TabularModel, torch_seed
-from missdiff.models.completion import fill, mean_mode_values
+from missdiff.models.completion import complete
 
 COMPLETIONS = ("none", "delete", "mean")
 
@@ -121,18 +121,9 @@ class DiffusionModel(TabularModel):
     # -- training -----------------------------------------------------------------------------
     def training_table(self, data: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
         """The table the network is trained on, and whether its NaNs are masked out of the loss."""
-        completion = self.cfg.completion
-        if completion == "none":
+        if self.cfg.completion == "none":
             return data, True
-        if completion == "delete":
-            complete = data.dropna(axis=0, how="any").reset_index(drop=True)
-            if len(complete) == 0:
-                raise NotApplicableError(
-                    f"{self.name}: no complete row left after deleting incomplete rows"
-                )
-            return complete, False
-        schema = self._fitted_schema()
-        return fill(data, mean_mode_values(data, schema), schema), False
+        return complete(data, self._fitted_schema(), self.cfg.completion, self.name), False
 
     def _fit(self, data: pd.DataFrame, rng: np.random.Generator) -> None:
         cfg = self.cfg
