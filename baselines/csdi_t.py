@@ -35,8 +35,6 @@ class CsdiT(DiffusionModel):
     conditional: ClassVar[bool] = True
 
     def __init__(self, cfg: DiffusionConfig):
-        if cfg.completion != "none":
-            raise ValueError("csdi_t trains on the incomplete table: completion must be 'none'")
         super().__init__(cfg)
         self._column_of: Tensor | None = None
 
@@ -91,5 +89,3 @@ class CsdiT(DiffusionModel):
         cond_col = col_obs & ~target_col
         return cond_col[:, column_of]
 
-
-CSDI_MODELS = {"csdi_t": CsdiT}

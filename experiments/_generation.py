@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from missdiff.claims import Claim, best
-from missdiff.report import MODEL_NAMES, TableSpec, mechanism_label, paper_model_label
+from missdiff.report.spec import MODEL_NAMES, TableSpec, mechanism_label, paper_model_label
 
 MCAR = ("Row Missing", "Column Missing", "Independent Missing")
 BEYOND_MCAR = ("MAR", "NMAR")

@@ -26,11 +26,10 @@ import numpy as np
 
 from missdiff.claims import Claim, beats, widens
 from missdiff.records import Record
-from missdiff.report import (
+from missdiff.report.aggregate import by_profile, collect
+from missdiff.report.spec import (
     MECHANISM_NAMES,
     TableSpec,
-    by_profile,
-    collect,
     mechanism_label,
     paper_model_label,
     ratio_label,

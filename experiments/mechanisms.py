@@ -4,7 +4,7 @@ It exercises the whole spine (config -> data -> mechanism -> model -> evaluator 
 on three small datasets. Sweep: configs/experiment/mechanisms.yaml.
 """
 
-from missdiff.report import TableSpec
+from missdiff.report.spec import TableSpec
 
 SPEC = TableSpec(
     title="Mean/Mode imputation under each missingness mechanism (ratio 0.2)",

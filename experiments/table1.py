@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from missdiff.claims import Claim, beats, best
-from missdiff.report import TableSpec, dataset_label, model_label
+from missdiff.report.spec import TableSpec, dataset_label, model_label
 
 DATASETS = {
     "census_tabcsdi": "Census",

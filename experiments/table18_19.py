@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from experiments._generation import CENSUS_NOTES, MCAR, generation_spec
 from missdiff.claims import Claim, beats
-from missdiff.report import TableSpec, paper_grid
+from missdiff.report.spec import TableSpec, paper_grid
 
 FIVE = ("MissDiff", "Diff-delete", "Diff-mean", "STaSy-delete", "STaSy-mean")
 _ = None  # the paper's "-"

@@ -29,7 +29,7 @@ from experiments._generation import (
     generation_spec,
 )
 from missdiff.claims import Claim, beats
-from missdiff.report import TableSpec, paper_grid
+from missdiff.report.spec import TableSpec, paper_grid
 
 SIX = ("MissDiff", "Diff-delete", "Diff-mean", "STaSy-delete", "STaSy-mean", "CSDI_T")
 FIVE = SIX[:5]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from experiments._generation import MCAR, MOST_INSTANCES, generation_spec
 from missdiff.claims import Claim, best
-from missdiff.report import TableSpec, paper_grid
+from missdiff.report.spec import TableSpec, paper_grid
 
 FOUR = ("MissDiff", "Diff-mean", "STaSy-mean", "CSDI_T")
 SWEEPS = ("table3", "table3_stasy")

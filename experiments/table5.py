@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from missdiff.claims import Claim, beats
-from missdiff.report import TableSpec, mechanism_label, paper_grid, paper_model_label
+from missdiff.report.spec import TableSpec, mechanism_label, paper_grid, paper_model_label
 
 METHODS = ("CSDI_T", "MissDiff")
 REFERENCE_ROWS = ("Mean/Mode", "MissForest")  # ours, not in the paper

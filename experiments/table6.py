@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from experiments._generation import CENSUS_NOTES, MODELS
 from missdiff.claims import Claim, beats
-from missdiff.report import TableSpec, paper_grid, paper_model_label
+from missdiff.report.spec import TableSpec, paper_grid, paper_model_label
 
 _ = None  # the paper's "-"
 ROWS = (("Utility evaluation", "accuracy"), ("Fidelity evaluation", "fidelity"))

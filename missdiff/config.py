@@ -1,7 +1,10 @@
-"""Structured-config schemas: a misspelt or mistyped key fails when the config is composed.
+"""Structured-config schemas of a run: a misspelt or mistyped key fails when Hydra composes.
 
-The YAML files under configs/ hold values; each group's YAML names its schema in its defaults
-list. Top-level `seed` is a required integer.
+`RunConfig` types the dataset, missingness, profile and logger groups, so their YAML files hold
+values only. Models and evaluators bring their own dataclasses (missdiff/registry.py); their
+sections are checked against them, with every value check, by `missdiff.validate.validate_run`
+before any work. What a field changes (the record key, a checkpoint) is declared with the markers
+of missdiff/keys.py.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
+
+from missdiff.errors import ConfigError
+from missdiff.keys import run_field
 
 
 @dataclass
@@ -45,15 +51,18 @@ class MissingnessConfig:
 
 @dataclass
 class ProfileConfig:
-    """Sizes only, never the protocol: smoke (seconds), quick (minutes on 2 CPUs), paper."""
+    """Sizes only, never the protocol: smoke (seconds), quick (minutes on 2 CPUs), paper.
+
+    The runner reads the `run_field`s itself; every other size reaches a run through an
+    interpolation in a model's, evaluator's or dataset's YAML (`epochs: ${profile.epochs}`)."""
 
     name: str = MISSING
     epochs: int = MISSING
     batch_size: int = 64
     n_impute_samples: int = MISSING  # draws per row for diffusion imputation (paper: 100)
-    max_train_rows: int | None = None  # cap on training rows (None = all)
-    max_test_rows: int | None = None  # cap on evaluated test rows (None = all)
-    n_generate: int | None = None  # synthetic rows (None = as many as training rows)
+    max_train_rows: int | None = run_field(None)  # cap on training rows (None = all)
+    max_test_rows: int | None = run_field(None)  # cap on evaluated test rows (None = all)
+    n_generate: int | None = run_field(None)  # synthetic rows (None = as many as training rows)
     bayesnet_rows: int = 10_000
     # Diffusion backbone width (paper text: 64; the authors' code: 128) and rows x draws per
     # network call at inference (0: the model's default for the device: 128 on CPU, where
@@ -71,6 +80,16 @@ class ProfileConfig:
     # Utility evaluator: hyperparameter grids of Kim et al. 2023 ("paper") or one point ("small").
     utility_grid: str = "paper"
 
+    def check(self) -> None:
+        """Sizes must be positive (0 where the field says it means "auto" or "none")."""
+        zero_ok = ("max_batch", "stasy_finetune_epochs")
+        for name, value in vars(self).items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                continue
+            if value < 0 or (value == 0 and name not in zero_ok):
+                least = "0 or more" if name in zero_ok else "a positive integer"
+                raise ConfigError(f"profile.{name} must be {least}, got {value}")
+
 
 @dataclass
 class LoggerConfig:
@@ -85,7 +104,7 @@ class RunConfig:
     seed: int = MISSING
     dataset: DatasetConfig = MISSING
     missingness: MissingnessConfig = MISSING
-    # Models and evaluators have schemas of their own (registered in their groups).
+    # Models and evaluators have schemas of their own (missdiff/registry.py).
     model: Any = MISSING
     evaluator: Any = MISSING
     profile: ProfileConfig = MISSING
@@ -94,22 +113,12 @@ class RunConfig:
     records_dir: str = "results/runs"
     data_dir: str | None = None
     device: str = "auto"  # auto | cpu | cuda
-    # torch intra-op threads for this run (None: torch's default). On a small shared CPU, 1 thread
-    # per job with several jobs in parallel beats 2 threads per job.
+    # torch intra-op threads per run; see missdiff.run.resolve_threads for what null means.
     threads: int | None = None
-
-
-# Keys that never change a result: left out of the record's hash.
-NON_RESULT_KEYS = ("records_dir", "data_dir", "logger", "device", "experiment")
+    # Progress bars: null = on when stderr is a terminal (off in logs and CI).
+    progress: bool | None = None
 
 
 def register_configs() -> None:
-    cs = ConfigStore.instance()
-    cs.store(name="run_schema", node=RunConfig)
-    cs.store(group="dataset", name="schema", node=DatasetConfig)
-    cs.store(group="missingness", name="schema", node=MissingnessConfig)
-    cs.store(group="profile", name="schema", node=ProfileConfig)
-    cs.store(group="logger", name="schema", node=LoggerConfig)
-    from missdiff.registry import register_model_schemas
-
-    register_model_schemas(cs)
+    """The run schema, for configs/config.yaml's defaults list (`- run_schema`)."""
+    ConfigStore.instance().store(name="run_schema", node=RunConfig)

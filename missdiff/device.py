@@ -25,5 +25,7 @@ def resolve_device(requested: str) -> str:
     else:
         cuda = torch.cuda.is_available()
     if requested == "cuda" and not cuda:
-        raise ConfigError("device=cuda was asked for but no CUDA device is visible; use device=auto")
+        raise ConfigError(
+            "device=cuda was asked for but no CUDA device is visible; use device=auto"
+        )
     return "cuda" if cuda else "cpu"

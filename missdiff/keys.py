@@ -79,10 +79,11 @@ def section_identity(section: dict[str, Any], schema: type) -> dict[str, Any]:
     runtime = _marked(schema, NOTHING)
     out = {}
     for key, value in section.items():
-        if key in runtime:
-            continue
         f = fields.get(key)
-        if key != "name" and f is not None and _equal(value, _default(f)):
+        # A field the schema no longer has (an old record's) changes nothing any more.
+        if key in runtime or f is None:
+            continue
+        if key != "name" and _equal(value, _default(f)):
             continue
         out[key] = value
     return out

@@ -16,7 +16,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from missdiff.data.datasets import load_dataset
 from missdiff.data.schema import Table, apply_mask
-from missdiff.errors import MissDiffError
 from missdiff.evaluation.base import EvalInputs
 from missdiff.missingness import apply_missingness, check_every_column_observed
 from missdiff.registry import build_evaluator, build_model
@@ -36,20 +35,6 @@ class RunResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve_device(requested: str) -> str:
-    """'auto' -> 'cuda' when a GPU is visible, else 'cpu'. Chosen once per run."""
-    if requested not in ("auto", "cpu", "cuda"):
-        raise MissDiffError(f"device must be auto, cpu or cuda, got {requested!r}")
-    if requested != "auto":
-        return requested
-    try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
-
-
 def split_rows(
     table: Table, test_fraction: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -57,8 +42,6 @@ def split_rows(
     `test_fraction` is the test fold (TabCSDI's protocol)."""
     if table.split is not None:
         return np.flatnonzero(table.split == "train"), np.flatnonzero(table.split == "test")
-    if not 0.0 < test_fraction < 1.0:
-        raise MissDiffError(f"dataset.test_fraction must be in (0, 1), got {test_fraction}")
     perm = rng.permutation(len(table))
     n_test = round(len(table) * test_fraction)
     return perm[: len(table) - n_test], perm[len(table) - n_test :]
@@ -83,16 +66,17 @@ class Prepared:
 def prepare_data(cfg: DictConfig, data_dir: str | Path | None) -> Prepared:
     """Load, mask, split and cap as a run does, from the run's seed streams."""
     seed = cfg.seed
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise MissDiffError(f"seed must be a non-negative integer, got {seed!r}")
     table = load_dataset(cfg.dataset, data_dir, stream(seed, "data"))
     observed = apply_missingness(cfg.missingness, table, stream(seed, "mask"))
     split_rng = stream(seed, "split")
     train, test = split_rows(table, cfg.dataset.test_fraction, split_rng)
     train = _cap(train, cfg.profile.max_train_rows, split_rng)
     test = _cap(test, cfg.profile.max_test_rows, split_rng)
-    schema = table.schema
-    check_every_column_observed(observed[train], schema.columns, where="the training rows")
+    cap = cfg.profile.max_train_rows
+    where = f"the {len(train)} training rows" + (
+        " (raise profile.max_train_rows)" if cap is not None and cap == len(train) else ""
+    )
+    check_every_column_observed(observed[train], table.schema.columns, where=where)
     return Prepared(table, observed, train, test)
 
 

@@ -1,10 +1,10 @@
 """Run records: one folder per result-relevant config, written atomically.
 
 `<records_dir>/<key>/config.yaml` (the resolved config) and `metrics.json` (status, metrics, wall
-times, git commit, package versions). The key is a hash of the resolved config without the keys
-that cannot change a result (paths, logger, device), so a sweep that is run again finds its
-finished runs and skips them. A record is first written into a temporary folder and renamed into
-place, so a killed run never leaves a folder that reads as finished.
+times, git commit, package versions). The key names what can change the result
+(missdiff/keys.py), so a sweep that is run again finds its finished runs and skips them. A
+record is first written into a temporary folder and renamed into place, so a killed run never
+leaves a folder that reads as finished.
 
 Statuses: COMPLETED and NOT_APPLICABLE (e.g. row deletion left no row: a "-" cell) are final and
 never recomputed; FAILED records the error and is retried when the sweep runs again.
@@ -12,7 +12,6 @@ never recomputed; FAILED records the error and is retried when the sweep runs ag
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,40 +25,17 @@ from typing import Any
 
 import yaml
 
+from missdiff.errors import ConfigError
+from missdiff.files import atomic_write_text
+from missdiff.keys import result_differences
+
 COMPLETED, FAILED, NOT_APPLICABLE = "COMPLETED", "FAILED", "NOT_APPLICABLE"
 FINAL_STATUSES = (COMPLETED, NOT_APPLICABLE)
-
-# Top-level and nested keys that never change a result.
-NON_RESULT_KEYS = (
-    "records_dir",
-    "data_dir",
-    "logger",
-    "device",
-    "threads",
-    "experiment",
-    "model.device",
-    "model.progress",
-    "model.checkpoint_dir",
-)
 
 PACKAGES = (
     "torch", "numpy", "pandas", "scikit-learn", "hydra-core", "omegaconf", "sdmetrics",
     "xgboost-cpu", "xgboost", "hyperimpute", "wandb",
 )  # fmt: skip
-
-
-def result_key(config: dict[str, Any]) -> str:
-    """16 hex digits of sha256 over the result-relevant part of a resolved config."""
-    relevant = json.loads(json.dumps(config, default=str))
-    for dotted in NON_RESULT_KEYS:
-        node = relevant
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node.get(p, {}) if isinstance(node, dict) else {}
-        if isinstance(node, dict):
-            node.pop(leaf, None)
-    blob = json.dumps(relevant, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -83,9 +59,24 @@ def read_record(path: Path) -> Record | None:
     return Record(path, config, metrics)
 
 
-def finished(records_dir: Path, key: str) -> Record | None:
+class StaleRecordError(ConfigError):
+    """A finished record under a run's key was made with other result-relevant values: a schema
+    default changed since, so the key no longer names one result."""
+
+
+def finished(records_dir: Path, key: str, config: dict[str, Any] | None = None) -> Record | None:
+    """The finished (COMPLETED or NOT_APPLICABLE) record under `key`, else None. With the new
+    run's `config`, a record that differs from it in a result-relevant field is an error, never
+    a silent reuse (missdiff/keys.py: this happens only after a schema default changed)."""
     rec = read_record(records_dir / key)
-    return rec if rec is not None and rec.status in FINAL_STATUSES else None
+    if rec is None or rec.status not in FINAL_STATUSES:
+        return None
+    if config is not None and (diffs := result_differences(rec.config, config)):
+        raise StaleRecordError(
+            f"record {rec.path} has this run's key but was made with {'; '.join(diffs[:3])}: a "
+            "schema default changed; re-key the records with scripts/rekey_records.py"
+        )
+    return rec
 
 
 def tag_experiment(record: Record, experiment: str) -> None:
@@ -94,9 +85,16 @@ def tag_experiment(record: Record, experiment: str) -> None:
     if experiment in tags:
         return
     record.metrics["experiments"] = [*tags, experiment]
-    tmp = record.path / f".metrics.json.{os.getpid()}"
-    tmp.write_text(json.dumps(record.metrics, indent=2, default=_jsonable) + "\n")
-    os.replace(tmp, record.path / "metrics.json")
+    rewrite_metrics(record)
+
+
+def rewrite_metrics(record: Record) -> None:
+    """Write a finished record's (changed) metrics.json back, atomically."""
+    atomic_write_text(record.path / "metrics.json", _metrics_json(record.metrics))
+
+
+def _metrics_json(metrics: dict[str, Any]) -> str:
+    return json.dumps(metrics, indent=2, default=_jsonable) + "\n"
 
 
 def write_record(records_dir: Path, key: str, config: dict[str, Any], metrics: dict) -> Path:
@@ -106,7 +104,7 @@ def write_record(records_dir: Path, key: str, config: dict[str, Any], metrics: d
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=records_dir))
     try:
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_jsonable) + "\n")
+        (tmp / "metrics.json").write_text(_metrics_json(metrics))
         if final.exists():
             # Only a FAILED record is ever replaced; move it aside first so rename is atomic.
             old = Path(tempfile.mkdtemp(prefix=f".old-{key}-", dir=records_dir))

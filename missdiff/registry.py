@@ -30,13 +30,11 @@ MODELS: dict[str, Entry] = {
     "diff_delete": Entry("missdiff.models.diffusion", "DiffDelete", "DiffusionConfig"),
     "diff_mean": Entry("missdiff.models.diffusion", "DiffMean", "DiffusionConfig"),
     "csdi_t": Entry("baselines.csdi_t", "CsdiT", "DiffusionConfig"),
-    "mice": Entry("baselines.hyperimpute_imputers", "Mice", "MiceConfig"),
-    "missforest": Entry("baselines.hyperimpute_imputers", "MissForest", "MissForestConfig"),
-    "gain": Entry("baselines.hyperimpute_imputers", "Gain", "GainConfig"),
-    "miwae": Entry("baselines.hyperimpute_imputers", "Miwae", "MiwaeConfig"),
-    "miwae_modified": Entry(
-        "baselines.hyperimpute_imputers", "MiwaeModified", "MiwaeModifiedConfig"
-    ),
+    "mice": Entry("baselines.hyperimpute", "Mice", "MiceConfig"),
+    "missforest": Entry("baselines.hyperimpute", "MissForest", "MissForestConfig"),
+    "gain": Entry("baselines.hyperimpute", "Gain", "GainConfig"),
+    "miwae": Entry("baselines.hyperimpute", "Miwae", "MiwaeConfig"),
+    "miwae_modified": Entry("baselines.hyperimpute", "MiwaeModified", "MiwaeModifiedConfig"),
     "stasy_delete": Entry("baselines.stasy", "StasyDelete", "StasyConfig"),
     "stasy_mean": Entry("baselines.stasy", "StasyMean", "StasyConfig"),
 }

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import statistics
 from collections import defaultdict
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from missdiff.records import FINAL_STATUSES, iter_records, result_key
-from missdiff.report import dataset_label, model_label
-from missdiff.run import CONFIG_DIR
+from missdiff.records import FINAL_STATUSES
+from missdiff.run import CONFIG_DIR, run_config
+from missdiff.sweep import Costs, cost_key
 
 SWEEPS = Path(CONFIG_DIR) / "experiment"
 
@@ -44,15 +43,6 @@ def jobs(sweep: str, overrides: dict[str, str]) -> list[list[str]]:
         [f"{k}={v}" for k, v in zip(keys, combo, strict=True)]
         for combo in itertools.product(*(axes[k] for k in keys))
     ]
-
-
-def cost_key(config: dict) -> tuple[str, ...]:
-    return (
-        dataset_label(config),
-        model_label(config),
-        str(config["evaluator"]["name"]),
-        str(config["profile"]["name"]),
-    )
 
 
 def main() -> None:
@@ -72,16 +62,8 @@ def main() -> None:
     overrides = dict(o.split("=", 1) for o in args.override)
     sweeps = args.sweeps or known
 
-    finished: dict[str, str] = {}
-    spent_of: dict[str, float] = {}
-    walls: dict[tuple[str, ...], list[float]] = defaultdict(list)
-    for rec in iter_records(Path(args.records)):
-        finished[rec.path.name] = rec.status
-        wall = rec.metrics.get("wall_time")
-        if rec.status in FINAL_STATUSES and wall is not None:
-            walls[cost_key(rec.config)].append(float(wall))
-            spent_of[rec.path.name] = float(wall)
-    minutes = {key: statistics.median(values) / 60 for key, values in walls.items()}
+    costs = Costs.from_records(Path(args.records))
+    finished, spent_of, minutes = costs.status_of, costs.wall_of, costs.minutes
 
     print(f"profile {args.profile}; records {args.records}; hours are single-thread run hours")
     header = (
@@ -103,8 +85,7 @@ def main() -> None:
             todo: dict[tuple[str, ...], int] = defaultdict(int)
             for job in jobs(sweep, overrides):
                 cfg = compose("config", [f"experiment={sweep}", f"profile={args.profile}", *job])
-                config = OmegaConf.to_container(cfg, resolve=True)
-                record = result_key(config)
+                config, record = run_config(cfg)
                 status = finished.get(record)
                 if status in FINAL_STATUSES:
                     counts["done"] += 1

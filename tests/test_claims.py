@@ -8,7 +8,9 @@ import pytest
 
 from missdiff.claims import Estimate, beats, best, widens
 from missdiff.records import COMPLETED, iter_records, write_record
-from missdiff.report import check_claims, load_experiment, write_report
+from missdiff.report.aggregate import check_claims
+from missdiff.report.cli import write_report
+from missdiff.report.discover import load_experiment
 
 NA = Estimate(math.nan)  # the paper's "-"
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+
 import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
@@ -33,18 +36,47 @@ def test_every_option_composes_and_resolves(group: str, option: str) -> None:
 def test_misspelt_key_fails_at_composition(tmp_path) -> None:
     with pytest.raises(ConfigCompositionException):
         compose(["dataset.n_rowz=3"])
-    # A misspelt key in a YAML file of a group fails too (the group's schema is a dataclass).
-    import shutil
-
+    # A misspelt key in a group's YAML file fails too (RunConfig types the group's node).
     configs = tmp_path / "configs"
     shutil.copytree(CONFIG_DIR, configs)
-    (configs / "dataset" / "typo.yaml").write_text(
-        "defaults:\n  - schema\nname: wine\nvarient: red\n"
-    )
-    with pytest.raises(ConfigCompositionException):
+    (configs / "dataset" / "typo.yaml").write_text("name: wine\nvarient: red\n")
+    with pytest.raises(ConfigCompositionException, match="varient"):
         compose(["dataset=typo"], config_dir=configs)
     with pytest.raises(ConfigCompositionException):
         compose(["missingness.ratoi=0.3"])
+
+
+def test_misspelt_key_in_a_model_yaml_fails_before_any_work(tmp_path) -> None:
+    """Model and evaluator sections are checked against their dataclass by validate_run."""
+    from missdiff.errors import ConfigError
+    from missdiff.validate import validate_run
+
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, configs)
+    text = (configs / "model" / "missdiff.yaml").read_text().replace("n_heads:", "n_haeds:")
+    (configs / "model" / "typo.yaml").write_text(text)
+    cfg = compose(["model=typo", "profile=smoke"], config_dir=configs)
+    with pytest.raises(ConfigError, match=r"model=missdiff has no field\(s\) \['n_haeds'\]"):
+        validate_run(cfg)
+    cfg = compose(["model=missdiff", "profile=smoke", "model.epochs=many"])
+    with pytest.raises(ConfigError, match="epochs"):
+        validate_run(cfg)
+
+
+@pytest.mark.parametrize("group", ["model", "evaluator"])
+def test_each_yaml_lists_every_field_a_user_may_override(group: str) -> None:
+    """Hydra overrides only what a group's YAML holds (`model.dropout=0.2` must work), so each
+    YAML lists every field of its dataclass but the runtime ones the runner fills in."""
+    from missdiff import registry
+    from missdiff.keys import CHANGES, NOTHING
+
+    for option in options(group):
+        cfg = compose([f"{group}={option}"])[group]
+        _, schema = registry.load(group, cfg.name)
+        fields = {f.name: f for f in dataclasses.fields(schema)}
+        wanted = {n for n, f in fields.items() if f.metadata.get(CHANGES) != NOTHING}
+        assert wanted <= set(cfg), (option, sorted(wanted - set(cfg)))
+        assert set(cfg) <= set(fields), (option, sorted(set(cfg) - set(fields)))
 
 
 def test_mistyped_value_fails_at_composition() -> None:

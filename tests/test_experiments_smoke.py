@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from missdiff.records import COMPLETED, NOT_APPLICABLE, iter_records
-from missdiff.report import main as report_main
+from missdiff.report.cli import main as report_main
 from tests.conftest import CONFIG_DIR
 
 EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))

@@ -22,11 +22,15 @@ import pandas as pd
 import pytest
 
 from baselines.mean_mode import MeanMode
+from missdiff.keys import result_key
 from missdiff.pipeline import to_container
-from missdiff.records import COMPLETED, iter_records, result_key
+from missdiff.records import COMPLETED, iter_records
+from missdiff.registry import Entry
 from tests.conftest import compose
 
-TEST_MODEL = ("tests.test_fault_tolerance", "CheckpointedMeanMode", "CheckpointedMeanModeConfig")
+TEST_MODEL = Entry(
+    "tests.test_fault_tolerance", "CheckpointedMeanMode", "CheckpointedMeanModeConfig"
+)
 
 
 @dataclass

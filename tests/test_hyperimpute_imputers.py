@@ -13,16 +13,28 @@ import pytest
 
 pytest.importorskip("hyperimpute")
 
-from baselines.hyperimpute_imputers import (
-    IMPUTERS,
+from baselines.hyperimpute import (
+    Gain,
     GainConfig,
     Mice,
     MiceConfig,
+    MissForest,
     MissForestConfig,
+    Miwae,
     MiwaeConfig,
+    MiwaeModified,
     MiwaeModifiedConfig,
 )
 from missdiff.data.schema import Schema
+from missdiff.errors import ConfigError, MissDiffError
+
+MODELS = {
+    "mice": (Mice, MiceConfig),
+    "missforest": (MissForest, MissForestConfig),
+    "gain": (Gain, GainConfig),
+    "miwae": (Miwae, MiwaeConfig),
+    "miwae_modified": (MiwaeModified, MiwaeModifiedConfig),
+}
 
 # Small sizes: the contract, not the quality, is under test here.
 TINY = {
@@ -56,13 +68,13 @@ def _mixed_table(n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, Schema]:
 def _fit_impute(name: str, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, Schema]:
     data, schema = _mixed_table()
     train, new = data.iloc[:90], data.iloc[90:]
-    model_cls, _ = IMPUTERS[name]
+    model_cls, _ = MODELS[name]
     model = model_cls(TINY[name]).fit(train, schema, np.random.default_rng(seed))
     completed = model.impute(new, np.random.default_rng(seed + 1)).completed
     return new, completed, schema
 
 
-@pytest.mark.parametrize("name", sorted(IMPUTERS))
+@pytest.mark.parametrize("name", sorted(MODELS))
 def test_contract_and_reproducibility(name: str) -> None:
     import random
 
@@ -128,7 +140,7 @@ def test_unseen_category_is_treated_as_missing() -> None:
 def test_registry_configs_are_structured_config_friendly() -> None:
     from omegaconf import OmegaConf
 
-    for name, (model_cls, config_cls) in IMPUTERS.items():
+    for name, (model_cls, config_cls) in MODELS.items():
         cfg = OmegaConf.structured(config_cls)
         assert cfg.name == name == model_cls.name
         assert "impute" in model_cls.capabilities
@@ -142,7 +154,7 @@ def test_project_registry_builds_these_models() -> None:
 
     from missdiff.registry import build_model
 
-    for name, (model_cls, config_cls) in IMPUTERS.items():
+    for name, (model_cls, config_cls) in MODELS.items():
         model = build_model(OmegaConf.create({"name": name, "threads": None}))
         assert type(model) is model_cls
         assert isinstance(model.cfg, config_cls) and model.cfg.threads is None
@@ -154,9 +166,12 @@ def test_no_environment_or_warnings_leak_in_a_fresh_process() -> None:
         """
         import logging, os, sys, warnings
         import numpy as np
+        # scipy adds warnings filters of its own when first imported (through scikit-learn, which
+        # the codec uses): its normal import, not a side effect of hyperimpute's.
+        import sklearn.preprocessing
         env, filters = dict(os.environ), list(warnings.filters)
         optuna_level = logging.getLogger("optuna").level
-        from baselines.hyperimpute_imputers import Gain, GainConfig, Mice, MiceConfig
+        from baselines.hyperimpute import Gain, GainConfig, Mice, MiceConfig
         from missdiff.data.schema import Schema
         assert "hyperimpute" not in sys.modules, "hyperimpute imported at module import"
         rng = np.random.default_rng(0)
@@ -179,13 +194,46 @@ def test_no_environment_or_warnings_leak_in_a_fresh_process() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def test_miwae_standard_scaling_and_bad_scaling() -> None:
-    from baselines.hyperimpute_imputers import Miwae
-    from missdiff.errors import MissDiffError
-
+def test_miwae_standard_scaling() -> None:
     data, schema = _mixed_table()
     cfg = MiwaeConfig(**{**asdict(TINY["miwae"]), "scaling": "standard"})
     model = Miwae(cfg).fit(data.iloc[:90], schema, np.random.default_rng(0))
     assert not model.impute(data.iloc[90:], np.random.default_rng(1)).completed.isna().any().any()
-    with pytest.raises(MissDiffError, match="scaling"):
-        Miwae(MiwaeConfig(scaling="robust")).fit(data, schema, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        (MiwaeConfig(scaling="robust"), "scaling"),
+        (MiwaeConfig(K=0), "K"),
+        (MiwaeModifiedConfig(hide_ratio=1.5), "hide_ratio"),
+        (GainConfig(hint_rate=-0.1), "hint_rate"),
+        (GainConfig(batch_size=0), "batch_size"),
+        (MiceConfig(max_iter=0), "max_iter"),
+        (MissForestConfig(threads=0), "threads"),
+    ],
+)
+def test_config_check_names_the_field(config: object, field: str) -> None:
+    with pytest.raises(ConfigError, match=f"model.{field} "):
+        config.check()  # type: ignore[attr-defined]
+    # A model built directly checks its config too, before any work.
+    model_cls = MODELS[config.name][0]  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match=field):
+        model_cls(config)
+
+
+def test_default_configs_pass_check_and_threads_is_a_runtime_field() -> None:
+    from dataclasses import fields
+
+    from missdiff.keys import CHANGES, NOTHING
+
+    for _, config_cls in MODELS.values():
+        config_cls().check()
+        runtime = {f.name for f in fields(config_cls) if f.metadata.get(CHANGES) == NOTHING}
+        assert runtime == {"threads"}, config_cls
+
+
+def test_mixed_type_categories_are_refused_with_a_clear_error() -> None:
+    data = pd.DataFrame({"x": [0.5, 1.0, np.nan, 2.0], "m": ["a", 1, "b", np.nan]})
+    with pytest.raises(MissDiffError, match="'m' mixes strings and numbers"):
+        Mice(TINY["mice"]).fit(data, Schema(("x", "m"), ("m",)), np.random.default_rng(0))

@@ -13,7 +13,6 @@ from missdiff.data.schema import Schema
 from missdiff.diffusion.loss import masked_eps_loss
 from missdiff.errors import MissDiffError, NotApplicableError
 from missdiff.models.diffusion import (
-    MODELS,
     DiffDelete,
     DiffMean,
     DiffusionConfig,
@@ -57,17 +56,11 @@ def mixed_table(n: int = 80, p_missing: float = 0.3, seed: int = 0) -> pd.DataFr
     return full.mask(rng.random(full.shape) < p_missing)
 
 
-def test_registry_and_capabilities():
-    assert MODELS == {"missdiff": MissDiff, "diff_delete": DiffDelete, "diff_mean": DiffMean}
-    for cls in MODELS.values():
-        assert cls.capabilities == frozenset({"impute", "sample"})
-    assert MissDiff(TINY).cfg.completion == "none"
-    assert DiffDelete(TINY).cfg.completion == "delete"
-    assert DiffMean(TINY).cfg.completion == "mean"
-    with pytest.raises(MissDiffError):
-        DiffDelete(dataclasses.replace(TINY, completion="mean"))
-    with pytest.raises(MissDiffError):
-        MissDiff(dataclasses.replace(TINY, precision="fp16"))
+def test_bad_settings_fail_with_one_line_before_any_work():
+    for change in ({"precision": "fp16"}, {"channels": 0}, {"channels": 15}, {"dropout": 1.0}):
+        with pytest.raises(MissDiffError) as err:
+            MissDiff(dataclasses.replace(TINY, **change))
+        assert "\n" not in str(err.value) and next(iter(change)) in str(err.value)
 
 
 def test_missdiff_fit_impute_sample_mixed_table():

@@ -11,16 +11,10 @@ import pytest
 
 pytest.importorskip("hyperimpute")
 
-from baselines.hyperimpute_imputers import (
-    IMPUTERS,
-    Miwae,
-    MiwaeConfig,
-    MiwaeModified,
-    MiwaeModifiedConfig,
-    _hide_at_random,
-)
+from baselines.hyperimpute import Miwae, MiwaeConfig, MiwaeModified, MiwaeModifiedConfig
+from baselines.hyperimpute.miwae import hide_at_random
 from missdiff.data.schema import Schema
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 
 # The contract, not the quality: a few epochs of a small network.
 TINY = {"n_epochs": 4, "batch_size": 32, "n_hidden": 16, "latent_size": 2, "K": 5}
@@ -99,13 +93,13 @@ def test_sample_needs_fit() -> None:
 
 def test_hide_at_random_keeps_one_entry_per_row() -> None:
     rng = np.random.default_rng(0)
-    hidden = _hide_at_random((2000, 5), 0.5, rng)
+    hidden = hide_at_random((2000, 5), 0.5, rng)
     assert not hidden.all(axis=1).any()
     assert abs(hidden.mean() - 0.5) < 0.03  # only the 1/32 all-hidden rows get one back
-    everything = _hide_at_random((300, 4), 1.0, rng)
+    everything = hide_at_random((300, 4), 1.0, rng)
     assert (everything.sum(axis=1) == 3).all()
-    assert not _hide_at_random((300, 4), 0.0, rng).any()
-    assert not _hide_at_random((300, 1), 0.9, rng).any()
+    assert not hide_at_random((300, 4), 0.0, rng).any()
+    assert not hide_at_random((300, 1), 0.9, rng).any()
 
 
 def test_modified_config_and_validation() -> None:
@@ -116,8 +110,9 @@ def test_modified_config_and_validation() -> None:
     assert {k: v for k, v in asdict(cfg).items() if k in base and k != "name"} == {
         k: v for k, v in base.items() if k != "name"
     }
-    assert IMPUTERS["miwae_modified"] == (MiwaeModified, MiwaeModifiedConfig)
-    with pytest.raises(MissDiffError, match="hide_ratio"):
+    with pytest.raises(ConfigError, match="hide_ratio"):
+        MiwaeModifiedConfig(hide_ratio=1.5).check()
+    with pytest.raises(ConfigError, match="hide_ratio"):
         MiwaeModified(MiwaeModifiedConfig(hide_ratio=1.5))
 
 

@@ -1,4 +1,4 @@
-"""Records are written whole or not at all; keys ignore what cannot change a result."""
+"""Records are written whole or not at all (keys: tests/test_keys.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from missdiff.records import (
     code_version,
     finished,
     iter_records,
-    result_key,
     write_record,
 )
 
@@ -27,14 +26,6 @@ def config(**over):
     }
     base.update(over)
     return base
-
-
-def test_key_ignores_paths_logger_and_device_but_not_results() -> None:
-    k = result_key(config())
-    assert k == result_key(config(records_dir="elsewhere", data_dir="/x", logger={"name": "wandb"}))
-    assert k == result_key(config(model={"name": "m", "progress": False, "device": "cuda"}))
-    assert k != result_key(config(seed=1))
-    assert k != result_key(config(model={"name": "other"}))
 
 
 class Unserialisable:

@@ -10,9 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from missdiff.records import COMPLETED, FAILED, iter_records, result_key
-from missdiff.report import main as report_main
-from missdiff.report import write_report, write_tables
+from missdiff.errors import ConfigError
+from missdiff.keys import result_key
+from missdiff.records import COMPLETED, FAILED, iter_records
+from missdiff.report.cli import main as report_main
+from missdiff.report.cli import write_report
 from missdiff.run import execute
 from tests.conftest import REPO, compose
 
@@ -76,22 +78,22 @@ def test_failed_run_is_recorded_and_retried(tmp_path, data_dir) -> None:
 
 
 def test_bad_ratio_single_run_exits_with_one_line_error(tmp_path, data_dir) -> None:
+    records = tmp_path / "runs"
     proc = run_cli(
-        ["dataset=wine", "missingness.ratio=1.5", "profile=smoke", f"records_dir={tmp_path}"],
+        ["dataset=wine", "missingness.ratio=1.5", "profile=smoke", f"records_dir={records}"],
         data_dir,
         tmp_path,
     )
-    assert proc.returncode == 1
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("missdiff-run: error:") and "ratio" in last
+    # A config that could never run: one line, exit 2, and no record (FAILED is for runs).
+    assert proc.returncode == 2
+    assert proc.stderr == "missdiff-run: error: missingness.ratio must be in (0, 1), got 1.5\n"
+    assert not records.exists()
 
 
 def test_a_negative_seed_is_named_in_the_error(tmp_path, data_dir) -> None:
-    record = execute(
-        compose(["dataset=wine", "profile=smoke", "seed=-1", f"records_dir={tmp_path}"])
-    )
-    assert record["status"] == FAILED
-    assert record["error"] == "seed must be a non-negative integer, got -1"
+    with pytest.raises(ConfigError, match=r"^seed must be a non-negative integer, got -1$"):
+        execute(compose(["dataset=wine", "profile=smoke", "seed=-1", f"records_dir={tmp_path}"]))
+    assert not list(tmp_path.iterdir())
 
 
 def test_multirun_resumes_and_report_builds_table(tmp_path, data_dir) -> None:
@@ -121,10 +123,10 @@ def test_multirun_resumes_and_report_builds_table(tmp_path, data_dir) -> None:
     }
     assert after == stamps
 
-    written = write_tables(records, tmp_path / "tables")
+    written = write_report(records, tmp_path / "tables", include_unrun=False)
     md = (tmp_path / "tables" / "adhoc.md").read_text()
     assert "missdiff-run -m" in md and "n=2" in md
-    assert len(written) == 2
+    assert [p.name for p in written.tables] == ["adhoc.md", "adhoc.csv"] and written.unrun == []
     frame = pd.read_csv(tmp_path / "tables" / "adhoc.csv")
     assert len(frame) == 4  # 2 datasets x 2 mechanisms, one model
     assert set(frame["n_seeds"]) == {2}
@@ -144,7 +146,7 @@ def test_a_finished_run_serves_every_experiment_that_asks_for_it(tmp_path, data_
     assert again["started"] == first["started"]  # not recomputed
     (record,) = list(iter_records(tmp_path))
     assert record.metrics["experiments"] == ["adhoc", "mechanisms"]
-    write_tables(tmp_path, tmp_path / "tables")
+    write_report(tmp_path, tmp_path / "tables", include_unrun=False)
     assert (tmp_path / "tables" / "mechanisms.md").exists()
     assert (tmp_path / "tables" / "adhoc.md").exists()
 
@@ -158,7 +160,7 @@ def test_a_cell_counts_one_run_per_seed(tmp_path, data_dir) -> None:
         )  # fmt: skip
         execute(cfg)
     assert len(list(iter_records(tmp_path))) == 2
-    write_tables(tmp_path, tmp_path / "tables")
+    write_report(tmp_path, tmp_path / "tables", include_unrun=False)
     frame = pd.read_csv(tmp_path / "tables" / "adhoc.csv")
     assert list(frame["n_seeds"]) == [1]
 

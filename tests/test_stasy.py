@@ -1,4 +1,5 @@
-"""STaSy baseline: self-paced schedule, ConcatSquash network, ODE sampler and likelihood, models."""
+"""STaSy baseline: self-paced schedule, ConcatSquash network, ODE sampler and likelihood, config,
+models, checkpoints."""
 
 from __future__ import annotations
 
@@ -10,24 +11,20 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from baselines import stasy as stasy_module
-from baselines.stasy import (
-    MODELS,
-    VESDE,
-    ConcatSquashLinear,
-    StasyConfig,
-    StasyDelete,
-    StasyMean,
-    StasyScoreNet,
+from baselines.stasy import StasyConfig, StasyDelete, StasyMean
+from baselines.stasy.loss import spl_thresholds, spl_weights
+from baselines.stasy.network import ConcatSquashLinear, StasyScoreNet
+from baselines.stasy.sde import VESDE
+from baselines.stasy.solver import (
     hutchinson_divergence,
     log_likelihood,
     probability_flow_sample,
     rademacher,
-    spl_thresholds,
-    spl_weights,
 )
+from baselines.stasy.train import Trainer
 from missdiff.data.schema import Schema
-from missdiff.errors import MissDiffError, NotApplicableError
+from missdiff.errors import ConfigError, NotApplicableError
+from missdiff.keys import training_settings
 
 SCHEMA = Schema(columns=("age", "city", "income"), categorical=("city",))
 
@@ -201,15 +198,54 @@ def test_hutchinson_trace_is_unbiased_and_more_probes_reduce_variance() -> None:
 
 
 def test_registry_config_and_variants() -> None:
-    assert MODELS == {"stasy_delete": StasyDelete, "stasy_mean": StasyMean}
+    from missdiff.registry import load
+
+    assert load("model", "stasy_delete") == (StasyDelete, StasyConfig)
+    assert load("model", "stasy_mean") == (StasyMean, StasyConfig)
     cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StasyConfig), {"epochs": 7}))
     assert isinstance(cfg, StasyConfig) and cfg.epochs == 7 and len(cfg.hidden_dims) == 6
     assert StasyDelete().capabilities == frozenset({"sample"})
     assert StasyMean().completion == "mean" and StasyDelete().completion == "delete"
-    with pytest.raises(MissDiffError, match="completes by"):
-        StasyDelete(StasyConfig(completion="mean"))
-    with pytest.raises(MissDiffError, match="sampler"):
+    with pytest.raises(ConfigError, match="sampler"):
         StasyMean(StasyConfig(sampler="dopri"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sampler", "dopri"),
+        ("device", "tpu"),
+        ("sigma_min", 20.0),
+        ("t_eps", 0.0),
+        ("alpha0", 0.99),
+        ("finetune_quantile", 0.0),
+        ("batch_size", 0),
+        ("eval_batch_size", 0),
+        ("checkpoint_every", 0),
+        ("epochs", -1),
+        ("finetune_epochs", -1),
+        ("hidden_dims", []),
+        ("lr", 0.0),
+        ("ema", 1.5),
+        ("finetune_max_rows", 0),
+    ],
+)
+def test_check_names_the_bad_field_in_one_line(field: str, value: object) -> None:
+    cfg = StasyConfig(**{field: value})  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=field) as err:
+        cfg.check()
+    assert "\n" not in str(err.value)
+    StasyConfig().check()  # the defaults are valid
+
+
+def test_only_training_fields_are_in_the_fingerprint_settings() -> None:
+    settings = training_settings(StasyConfig())
+    for runtime in ("device", "progress", "checkpoint_dir", "checkpoint_every"):
+        assert runtime not in settings
+    assert "n_sampling_steps" not in settings  # sampling only: the weights do not depend on it
+    # The fine-tuning likelihood runs the sampler's solver in eval_batch_size chunks.
+    for trained in ("sampler", "ode_rtol", "ode_atol", "eval_batch_size", "lr", "hidden_dims"):
+        assert trained in settings
 
 
 def test_stasy_delete_is_not_applicable_without_complete_rows() -> None:
@@ -280,6 +316,18 @@ def test_training_moves_samples_toward_the_data_mean() -> None:
     assert np.abs(trained - data).max() < 0.1
 
 
+def count_epochs(monkeypatch) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Count Trainer epochs from now on (a resumed run skips the epochs its checkpoint holds)."""
+    original, calls = Trainer._epoch, {"n": 0}
+
+    def counted(self, rows, spl):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        return original(self, rows, spl)
+
+    monkeypatch.setattr(Trainer, "_epoch", counted)
+    return calls
+
+
 def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path, monkeypatch) -> None:
     df = mixed_frame(120, missing=0.2)
     cfg = tiny_cfg(epochs=4, finetune_epochs=2, checkpoint_dir=str(tmp_path), checkpoint_every=1)
@@ -288,7 +336,7 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path, monkeypatch)
     )
     expected = reference.sample(30, np.random.default_rng(1))
 
-    original = stasy_module._Trainer._epoch
+    original = Trainer._epoch
     calls = {"n": 0}
 
     def crashing_epoch(self, rows, spl):  # type: ignore[no-untyped-def]
@@ -297,10 +345,35 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path, monkeypatch)
             raise KeyboardInterrupt
         return original(self, rows, spl)
 
-    monkeypatch.setattr(stasy_module._Trainer, "_epoch", crashing_epoch)
+    monkeypatch.setattr(Trainer, "_epoch", crashing_epoch)
     with pytest.raises(KeyboardInterrupt):
         StasyMean(cfg).fit(df, SCHEMA, np.random.default_rng(0))
-    monkeypatch.setattr(stasy_module._Trainer, "_epoch", original)
+    monkeypatch.setattr(Trainer, "_epoch", original)
+    epochs = count_epochs(monkeypatch)
     resumed = StasyMean(cfg).fit(df, SCHEMA, np.random.default_rng(0))
+    assert epochs["n"] == 2  # only the fine-tuning epochs were left to run
     pd.testing.assert_frame_equal(resumed.sample(30, np.random.default_rng(1)), expected)
-    assert resumed.history["loss"] == reference.history["loss"]
+    assert resumed.history == reference.history
+
+
+def test_checkpoints_are_shared_across_runtime_fields_only(tmp_path, monkeypatch) -> None:
+    df = mixed_frame(60, missing=0.2)
+
+    def fit(**overrides: object) -> StasyMean:
+        cfg = tiny_cfg(epochs=1, finetune_epochs=0, checkpoint_dir=str(tmp_path), **overrides)
+        return StasyMean(cfg).fit(df, SCHEMA, np.random.default_rng(0))
+
+    first = fit()
+    assert len(list(tmp_path.glob("stasy_mean-*.pt"))) == 1
+    epochs = count_epochs(monkeypatch)
+    # Runtime and inference-only fields: the same checkpoint, resumed as finished.
+    again = fit(checkpoint_every=3, progress=False, n_sampling_steps=3)
+    assert epochs["n"] == 0 and len(list(tmp_path.glob("stasy_mean-*.pt"))) == 1
+    assert again.history == first.history
+    assert again.ema_net is not None and first.ema_net is not None
+    for a, b in zip(again.ema_net.parameters(), first.ema_net.parameters(), strict=True):
+        assert torch.equal(a, b)
+    # A training field: another run, trained afresh into another file.
+    fit(lr=1e-3)
+    assert epochs["n"] == 1 and len(list(tmp_path.glob("stasy_mean-*.pt"))) == 2
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".pt", ".pt"]  # no temporary left

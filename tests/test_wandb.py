@@ -91,17 +91,20 @@ def test_sweep_offline_runs_hold_summary_and_close_on_failure(tmp_path, data_dir
     env.pop("WANDB_DIR", None)
     env.pop("WANDB_MODE", None)  # the mode comes from the config, not the environment
     records, sweep = tmp_path / "runs", tmp_path / "sweep"
-    # One good run and one that fails (ratio 1.5), in two joblib worker processes: workers are
-    # reused and never run atexit hooks, so each run must be closed and flushed by the runner.
+    # One good run and one that fails (every entry of a column hidden), in two joblib worker
+    # processes: workers are reused and never run atexit hooks, so each run must be closed and
+    # flushed by the runner.
     args = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "dataset=wine",
-            "missingness=mcar_row", "missingness.ratio=0.3,1.5",
+            "missingness=mcar_column", "missingness.ratio=0.3,0.999",
             "profile=smoke", "logger=wandb", "seed=3", f"records_dir={records}",
             f"hydra.sweep.dir={sweep}"]  # fmt: skip
     proc = subprocess.run(
         [sys.executable, "-m", "missdiff.run", *args],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # A sweep with a failed job ends with its summary and exits 1.
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "sweep of 2 jobs done: 1 completed, 1 failed" in proc.stderr
     assert "Joblib.Parallel(n_jobs=2" in proc.stdout + proc.stderr
     by_status = {r.status: r for r in iter_records(records)}
     assert set(by_status) == {COMPLETED, FAILED}
@@ -118,7 +121,7 @@ def test_sweep_offline_runs_hold_summary_and_close_on_failure(tmp_path, data_dir
         assert info["config"]["logger"] == {
             "name": "wandb", "project": "missdiff", "mode": "offline", "entity": None,
         }  # fmt: skip
-        assert {"missingness=mcar_row", "model=mean_mode", "seed=3"} <= set(info["tags"])
+        assert {"missingness=mcar_column", "model=mean_mode", "seed=3"} <= set(info["tags"])
         assert any(tag.startswith("dataset=wine") for tag in info["tags"])
     done, failed = seen[COMPLETED], seen[FAILED]
     record = by_status[COMPLETED]
@@ -184,7 +187,7 @@ def test_training_curves_summary_and_interruption(wandb_in_process, tmp_path, mo
 
 
 def test_report_logs_rebuilt_tables(wandb_in_process, tmp_path, data_dir) -> None:
-    from missdiff.report import main as report_main
+    from missdiff.report.cli import main as report_main
 
     records = tmp_path / "runs"
     execute(compose(["dataset=wine", "profile=smoke", f"records_dir={records}"]))

@@ -36,10 +36,10 @@ import pandas as pd
 
 from missdiff.config import DatasetConfig
 from missdiff.data.bayesnet import simulate_bayesnet
-from missdiff.data.download import ENV_DATA_DIR, fetch, resolve_data_dir
+from missdiff.data.download import ENV_DATA_DIR, fetch, resolve_data_dir, sha256_of
 from missdiff.data.schema import Schema, Table, category_order
 from missdiff.data.sources import source
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 
 Loader = Callable[[str, DatasetConfig, Path | None, np.random.Generator], Table]
 
@@ -242,14 +242,14 @@ def _load_mimic4ed(
 ) -> Table:
     root = resolve_data_dir(data_dir)
     if root is None:
-        raise MissDiffError(
+        raise ConfigError(
             f"mimic4ed needs data_dir (or {ENV_DATA_DIR}) pointing at a folder with "
             f"mimic4ed/train.csv and mimic4ed/test.csv: {_MIMIC_HINT}"
         )
     paths = {part: root / "mimic4ed" / f"{part}.csv" for part in ("train", "test")}
     absent = [str(p) for p in paths.values() if not p.is_file()]
     if absent:
-        raise MissDiffError(
+        raise ConfigError(
             f"mimic4ed files not found: {', '.join(absent)}; {_MIMIC_HINT} and put its "
             "train.csv and test.csv there"
         )
@@ -260,16 +260,16 @@ def _load_mimic4ed(
     for part, frame in (("train", train), ("test", test)):
         lacking = [c for c in columns if c not in frame.columns]
         if lacking:
-            raise MissDiffError(
+            raise ConfigError(
                 f"mimic4ed {part}.csv lacks dataset.columns {lacking}; fix dataset.columns"
             )
     categorical = list(cfg.categorical)
     stray = [c for c in categorical if c not in columns]
     if stray:
-        raise MissDiffError(f"dataset.categorical {stray} are not in dataset.columns; add them")
+        raise ConfigError(f"dataset.categorical {stray} are not in dataset.columns; add them")
     target = cfg.target
     if target is not None and target not in columns:
-        raise MissDiffError(f"dataset.target {target!r} is not in dataset.columns; add it")
+        raise ConfigError(f"dataset.target {target!r} is not in dataset.columns; add it")
 
     data = pd.concat([train[columns], test[columns]], ignore_index=True)
     for col in columns:
@@ -278,7 +278,7 @@ def _load_mimic4ed(
         try:
             pd.to_numeric(data[col], errors="raise")
         except (ValueError, TypeError):
-            raise MissDiffError(
+            raise ConfigError(
                 f"mimic4ed column {col!r} is not numeric; list it in dataset.categorical or "
                 "leave it out of dataset.columns"
             ) from None
@@ -301,6 +301,42 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+def check_dataset_config(cfg: DatasetConfig) -> str:
+    """The variant `cfg` names, or a one-line ConfigError for a config no data can satisfy."""
+    spec = DATASETS.get(cfg.name)
+    if spec is None:
+        raise ConfigError(f"unknown dataset {cfg.name!r}; choose one of: {', '.join(DATASETS)}")
+    variant = spec.default_variant if cfg.variant == "default" else cfg.variant
+    if variant not in spec.variants:
+        raise ConfigError(
+            f"unknown variant {cfg.variant!r} of dataset {cfg.name!r}; choose one of: "
+            f"{', '.join(spec.variants)} (or default = {spec.default_variant})"
+        )
+    if cfg.name != "mimic4ed" and (list(cfg.columns) or list(cfg.categorical)):
+        raise ConfigError(
+            "dataset.columns and dataset.categorical apply to mimic4ed only; leave them empty "
+            f"for {cfg.name!r}"
+        )
+    if not 0.0 < cfg.test_fraction < 1.0:
+        raise ConfigError(f"dataset.test_fraction must be in (0, 1), got {cfg.test_fraction}")
+    if cfg.n_rows <= 0:
+        raise ConfigError(f"dataset.n_rows must be positive, got {cfg.n_rows}")
+    return variant
+
+
+def dataset_identity(cfg: DatasetConfig, data_dir: str | Path | None) -> str | None:
+    """What names the data beyond the config: None for a dataset whose files are pinned by
+    checksum (missdiff/data/sources.py) or simulated; the files' sha256 for user data, so two
+    tables under one name never share a record."""
+    if cfg.name != "mimic4ed":
+        return None
+    root = resolve_data_dir(data_dir)
+    paths = [root / "mimic4ed" / f"{part}.csv" for part in ("train", "test")] if root else []
+    if not all(p.is_file() for p in paths):
+        return None  # the loader names what is missing
+    return "sha256:" + "+".join(sha256_of(p)[:16] for p in paths)
+
+
 def load_dataset(
     cfg: DatasetConfig, data_dir: str | Path | None, rng: np.random.Generator
 ) -> Table:
@@ -309,24 +345,14 @@ def load_dataset(
     Files come from `data_dir` (else env MISSDIFF_DATA_DIR), else the download cache (see
     missdiff.data.download.fetch). `rng` is used only by the simulated `bayesnet`.
     """
-    spec = DATASETS.get(cfg.name)
-    if spec is None:
-        raise MissDiffError(f"unknown dataset {cfg.name!r}; choose one of: {', '.join(DATASETS)}")
-    variant = spec.default_variant if cfg.variant == "default" else cfg.variant
-    if variant not in spec.variants:
-        raise MissDiffError(
-            f"unknown variant {cfg.variant!r} of dataset {cfg.name!r}; choose one of: "
-            f"{', '.join(spec.variants)} (or default = {spec.default_variant})"
-        )
-    if cfg.name != "mimic4ed" and (list(cfg.columns) or list(cfg.categorical)):
-        raise MissDiffError(
-            "dataset.columns and dataset.categorical apply to mimic4ed only; leave them empty "
-            f"for {cfg.name!r}"
-        )
+    variant = check_dataset_config(cfg)
+    spec = DATASETS[cfg.name]
     root = resolve_data_dir(data_dir)
+    if root is not None and not root.is_dir():
+        raise ConfigError(f"data_dir {root} is not a folder; point data_dir at the datasets")
     table = spec.loader(variant, cfg, root, rng)
     if cfg.name != "mimic4ed" and cfg.target is not None and cfg.target != table.schema.target:
-        raise MissDiffError(
+        raise ConfigError(
             f"dataset {cfg.name!r} has target {table.schema.target!r}, not {cfg.target!r}; "
             "remove dataset.target or set it to that column"
         )

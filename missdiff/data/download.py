@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from missdiff.data.sources import SourceFile
 from missdiff.errors import MissDiffError
+from missdiff.files import atomic_path
 
 ENV_DATA_DIR = "MISSDIFF_DATA_DIR"
 ENV_CACHE_DIR = "MISSDIFF_CACHE_DIR"
@@ -109,15 +109,13 @@ def _url(entry: SourceFile, base_url: str | None) -> str | None:
 
 
 def _download(url: str, path: Path, entry: SourceFile, timeout: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary file sits beside the target so the final rename stays on one file system.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{entry.filename}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
+    # The temporary file sits beside the target (one file system for the final rename) and is
+    # renamed into place only once every check below has passed.
+    with atomic_path(path, suffix=".part") as tmp:
         digest = hashlib.sha256()
         received = 0
         announced: int | None = None
-        with os.fdopen(fd, "wb") as out:
+        with tmp.open("wb") as out:
             request = urllib.request.Request(url, headers={"User-Agent": "missdiff"})
             try:
                 with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -151,7 +149,3 @@ def _download(url: str, path: Path, entry: SourceFile, timeout: float) -> None:
                 f"{entry.sha256[:12]}…); set data_dir / {ENV_DATA_DIR} to a folder holding a "
                 f"verified {entry.key}"
             )
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

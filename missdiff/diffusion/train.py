@@ -8,8 +8,6 @@ a resumed run continues exactly where the checkpoint left off.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,23 +20,13 @@ from missdiff.diffusion.loss import masked_eps_loss
 from missdiff.diffusion.network import EpsNetwork
 from missdiff.diffusion.schedule import VPSchedule, randn_like
 from missdiff.errors import MissDiffError
+from missdiff.files import atomic_path
 
 # loss_fn(net, schedule, x0, mask, t, eps, generator) -> scalar loss of one batch.
 LossFn = Callable[[EpsNetwork, VPSchedule, Tensor, Tensor, Tensor, Tensor, torch.Generator], Tensor]
 
 MILESTONE_FRACTIONS = (0.25, 0.5, 0.75, 0.9)
 CHECKPOINT_VERSION = 1
-
-
-def resolve_device(device: str) -> torch.device:
-    """ "auto" -> CUDA when available, else CPU; "cpu" / "cuda" as given."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda"):
-        raise MissDiffError(f"device must be auto, cpu or cuda, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise MissDiffError("device=cuda was asked for but no CUDA device is visible")
-    return torch.device(device)
 
 
 def milestones(epochs: int) -> list[int]:
@@ -74,15 +62,8 @@ class TrainSettings:
 
 
 def _atomic_save(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)  # atomic on POSIX: a crash leaves the old or the new file
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def train(

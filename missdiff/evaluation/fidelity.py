@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from missdiff.data.schema import Schema
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 from missdiff.evaluation.base import EvalInputs
 
 REAL_ROWS = ("train", "test", "all")
@@ -46,6 +46,16 @@ _TABLE = "table"
 class FidelityConfig:
     name: str = "fidelity"
     real_rows: str = "train"  # train | test | all
+
+    def check(self) -> None:
+        check_real_rows(self.real_rows)
+
+
+def check_real_rows(real_rows: str) -> None:
+    if real_rows not in REAL_ROWS:
+        raise ConfigError(
+            f"evaluator.real_rows must be one of {', '.join(REAL_ROWS)}, got {real_rows!r}"
+        )
 
 
 def _category_label(value: Any) -> Any:
@@ -126,11 +136,7 @@ class FidelityEvaluator:
 
     def __init__(self, cfg: FidelityConfig | None = None) -> None:
         self.cfg = cfg or FidelityConfig()
-        if self.cfg.real_rows not in REAL_ROWS:
-            raise MissDiffError(
-                f"evaluator.real_rows must be one of {', '.join(REAL_ROWS)}, "
-                f"got {self.cfg.real_rows!r}"
-            )
+        self.cfg.check()
 
     def real_rows(self, inputs: EvalInputs) -> pd.DataFrame:
         """The real rows the synthetic table is compared with (true values, native NaN kept)."""

@@ -24,8 +24,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from missdiff.evaluation.base import EvalInputs
-from missdiff.evaluation.fidelity import FidelityConfig, FidelityEvaluator
-from missdiff.evaluation.utility import MODELS, UtilityConfig, UtilityEvaluator
+from missdiff.evaluation.fidelity import FidelityConfig, FidelityEvaluator, check_real_rows
+from missdiff.evaluation.utility import (
+    MODELS,
+    UtilityConfig,
+    UtilityEvaluator,
+    check_utility_settings,
+)
 
 
 @dataclass
@@ -41,6 +46,10 @@ class GenerationConfig:
     grid: str = "paper"  # paper | small
     select: str = "per_metric"  # per_metric | primary
     n_jobs: int = 1
+
+    def check(self) -> None:
+        check_real_rows(self.real_rows)
+        check_utility_settings(self)
 
 
 class GenerationEvaluator:

@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from missdiff.data.encoding import TabularEncoder
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 from missdiff.evaluation.base import EvalInputs
 
 
@@ -25,6 +25,12 @@ from missdiff.evaluation.base import EvalInputs
 class RmseConfig:
     name: str = "rmse"
     normalisation: str = "tabcsdi"  # tabcsdi | minmax
+
+    def check(self) -> None:
+        if self.normalisation not in ("tabcsdi", "minmax"):
+            raise ConfigError(
+                f"evaluator.normalisation must be tabcsdi or minmax, got {self.normalisation!r}"
+            )
 
 
 class RmseEvaluator:
@@ -34,9 +40,7 @@ class RmseEvaluator:
 
     def __init__(self, cfg: RmseConfig | None = None) -> None:
         self.cfg = cfg or RmseConfig()
-        if self.cfg.normalisation not in ("tabcsdi", "minmax"):
-            got = self.cfg.normalisation
-            raise MissDiffError(f"evaluator.normalisation must be tabcsdi or minmax, got {got!r}")
+        self.cfg.check()
 
     def evaluate(self, inputs: EvalInputs, rng: np.random.Generator) -> dict[str, float]:
         if inputs.imputed_test is None:

@@ -79,7 +79,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
 from missdiff.data.schema import Schema
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 from missdiff.evaluation.base import EvalInputs
 from missdiff.evaluation.fidelity import as_category_strings
 
@@ -146,6 +146,9 @@ class UtilityConfig:
     grid: str = "paper"  # paper | small
     select: str = "per_metric"  # per_metric (STaSy's code) | primary
     n_jobs: int = 1  # threads for Random Forest, XGBoost and BLAS (MLP, logistic)
+
+    def check(self) -> None:
+        check_utility_settings(self)
 
 
 # -- metrics ------------------------------------------------------------------------------------
@@ -440,6 +443,23 @@ def prepare_problem(inputs: EvalInputs) -> Problem:
 
 
 # -- evaluator ----------------------------------------------------------------------------------
+def check_utility_settings(cfg: Any) -> None:
+    """The utility settings a UtilityConfig or a GenerationConfig carries, checked in one place."""
+    unknown = [m for m in cfg.models if m not in MODELS]
+    if unknown or not cfg.models:
+        raise ConfigError(f"evaluator.models must be a non-empty subset of {list(MODELS)}")
+    if len(set(cfg.models)) != len(cfg.models):
+        raise ConfigError("evaluator.models lists a model twice")
+    if cfg.primary_model not in cfg.models:
+        raise ConfigError(f"evaluator.primary_model {cfg.primary_model!r} is not in models")
+    if cfg.grid not in GRIDS:
+        raise ConfigError(f"evaluator.grid must be one of {GRIDS}, got {cfg.grid!r}")
+    if cfg.select not in SELECTIONS:
+        raise ConfigError(f"evaluator.select must be one of {SELECTIONS}, got {cfg.select!r}")
+    if cfg.n_jobs < 1:
+        raise ConfigError(f"evaluator.n_jobs must be 1 or more, got {cfg.n_jobs}")
+
+
 class UtilityEvaluator:
     """Train-on-synthetic, validate-on-real-train, test-on-real-test (Kim et al. 2023).
 
@@ -455,18 +475,7 @@ class UtilityEvaluator:
         self.task = task
         # After evaluate: per model and metric, the chosen hyperparameters (for the run's info).
         self.selected: dict[str, dict[str, dict[str, Any]]] = {}
-        cfg = self.cfg
-        unknown = [m for m in cfg.models if m not in MODELS]
-        if unknown or not cfg.models:
-            raise MissDiffError(f"evaluator.models must be a non-empty subset of {MODELS}")
-        if len(set(cfg.models)) != len(cfg.models):
-            raise MissDiffError("evaluator.models lists a model twice")
-        if cfg.primary_model not in cfg.models:
-            raise MissDiffError(f"evaluator.primary_model {cfg.primary_model!r} is not in models")
-        if cfg.grid not in GRIDS:
-            raise MissDiffError(f"evaluator.grid must be one of {GRIDS}, got {cfg.grid!r}")
-        if cfg.select not in SELECTIONS:
-            raise MissDiffError(f"evaluator.select must be one of {SELECTIONS}, got {cfg.select!r}")
+        self.cfg.check()
         if task not in (None, "classification", "regression"):
             raise MissDiffError(f"task must be classification or regression, got {task!r}")
 

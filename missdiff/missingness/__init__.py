@@ -15,7 +15,7 @@ import numpy as np
 
 from missdiff.config import MissingnessConfig
 from missdiff.data.schema import Table
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 from missdiff.missingness.mar import mar, mar_input_columns, mar_mask, nmar, nmar_mask
 from missdiff.missingness.mcar import (
     check_ratio,
@@ -47,6 +47,18 @@ MECHANISMS: dict[str, Mechanism] = {
 }
 
 
+def check_missingness_config(cfg: MissingnessConfig) -> None:
+    """A one-line ConfigError for a mechanism or ratio no run can use (checked before any work)."""
+    if cfg.name not in MECHANISMS:
+        raise ConfigError(
+            f"unknown missingness {cfg.name!r}; choose one of {', '.join(sorted(MECHANISMS))}"
+        )
+    if cfg.name != "none":
+        check_ratio(cfg.ratio)
+    if cfg.name in ("mar", "nmar") and not 0.0 < cfg.input_fraction < 1.0:
+        raise ConfigError(f"missingness.input_fraction must be in (0, 1), got {cfg.input_fraction}")
+
+
 def check_every_column_observed(observed: np.ndarray, columns: Sequence[str], where: str) -> None:
     """Raise if a column has no observed entry.
 
@@ -67,17 +79,19 @@ def check_every_column_observed(observed: np.ndarray, columns: Sequence[str], wh
 def apply_missingness(cfg: MissingnessConfig, table: Table, rng: np.random.Generator) -> np.ndarray:
     """(n, d) boolean OBSERVED mask: native observed AND NOT hidden by `cfg.name`'s mechanism.
 
-    Raises MissDiffError for an unknown mechanism, a ratio outside (0, 1) (except for `none`),
-    or a column left without any observed entry.
+    Raises ConfigError for an unknown mechanism, a ratio outside (0, 1) (except for `none`) or a
+    column with no value in the data itself, and MissDiffError for a column the mechanism left
+    without any observed entry.
     """
-    mechanism = MECHANISMS.get(cfg.name)
-    if mechanism is None:
-        raise MissDiffError(
-            f"unknown missingness.name {cfg.name!r}; choose one of {sorted(MECHANISMS)}"
+    check_missingness_config(cfg)
+    seen = table.observed.any(axis=0)
+    empty = [c for c, s in zip(table.schema.columns, seen, strict=True) if not s]
+    if empty:
+        raise ConfigError(
+            f"{table.name}: column(s) {empty} have no value in the data itself; drop them from "
+            "the table (dataset.columns for user data)"
         )
-    if cfg.name != "none":
-        check_ratio(cfg.ratio)
-    hidden = mechanism(table, cfg, rng)
+    hidden = MECHANISMS[cfg.name](table, cfg, rng)
     observed = table.observed & ~hidden
     check_every_column_observed(
         observed, table.schema.columns, f"{table.name} under missingness {cfg.name!r}"
@@ -90,6 +104,7 @@ __all__ = [
     "Mechanism",
     "apply_missingness",
     "check_every_column_observed",
+    "check_missingness_config",
     "check_ratio",
     "column_balanced_mask",
     "column_mask",

@@ -39,7 +39,7 @@ from scipy.special import expit
 
 from missdiff.config import MissingnessConfig
 from missdiff.data.schema import Table
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 from missdiff.missingness.mcar import check_ratio
 
 _MAX_COLUMN_RATE = 0.99
@@ -52,14 +52,14 @@ def _draw_input_indices(
     """Sorted indices of the logistic model's input columns. Always the generator's first draw."""
     input_fraction = float(input_fraction)
     if not 0.0 < input_fraction < 1.0:
-        raise MissDiffError(f"missingness.input_fraction must be in (0, 1), got {input_fraction}")
+        raise ConfigError(f"missingness.input_fraction must be in (0, 1), got {input_fraction}")
     d = len(table.schema.columns)
     if d < 2:
-        raise MissDiffError(f"{table.name}: mar/nmar need at least 2 columns, the table has {d}")
+        raise ConfigError(f"{table.name}: mar/nmar need at least 2 columns, the table has {d}")
     wanted = max(1, int(input_fraction * d))
     candidates = np.flatnonzero(table.observed.all(axis=0))
     if candidates.size == 0:
-        raise MissDiffError(
+        raise ConfigError(
             f"{table.name}: mar/nmar need a natively fully observed column as logistic input and "
             "every column has NaNs; use an MCAR mechanism or drop incomplete rows first"
         )

@@ -26,7 +26,7 @@ import numpy as np
 
 from missdiff.config import MissingnessConfig
 from missdiff.data.schema import Table
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 
 # Guard against float products such as 0.29 * 100 = 28.999999999999996 flooring one short.
 _FLOOR_EPS = 1e-9
@@ -36,7 +36,7 @@ def check_ratio(ratio: float) -> float:
     """The missing ratio alpha of Appendix C.2, which must lie in (0, 1)."""
     ratio = float(ratio)
     if not 0.0 < ratio < 1.0:
-        raise MissDiffError(f"missingness.ratio must be in (0, 1), got {ratio}")
+        raise ConfigError(f"missingness.ratio must be in (0, 1), got {ratio}")
     return ratio
 
 

@@ -52,7 +52,9 @@ def complete(data: pd.DataFrame, schema: Schema, how: Completion, model: str) ->
     if how == "delete":
         kept = data.dropna(axis=0, how="any").reset_index(drop=True)
         if len(kept) == 0:
-            raise NotApplicableError(f"{model}: no complete row left after deleting incomplete rows")
+            raise NotApplicableError(
+                f"{model}: no complete row left after deleting incomplete rows"
+            )
         return kept
     if how == "mean":
         return fill(data, mean_mode_values(data, schema), schema)

@@ -11,9 +11,7 @@ generation Algorithm 3, whatever the training data was.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -23,15 +21,15 @@ import pandas as pd
 import torch
 
 from missdiff.data.encoding import TabularEncoder
+from missdiff.device import resolve_device
 from missdiff.diffusion import sampler
 from missdiff.diffusion.network import EpsNetwork
 from missdiff.diffusion.schedule import VPSchedule
-from missdiff.diffusion.train import TrainSettings, missdiff_loss, resolve_device, train
-from missdiff.errors import MissDiffError, NotApplicableError
+from missdiff.diffusion.train import TrainSettings, missdiff_loss, train
+from missdiff.errors import ConfigError, MissDiffError
+from missdiff.keys import digest, inference_field, runtime_field, training_settings
 from missdiff.models.base import Imputation, TabularModel, torch_seed
 from missdiff.models.completion import complete
-
-COMPLETIONS = ("none", "delete", "mean")
 
 
 @dataclass
@@ -65,53 +63,60 @@ class DiffusionConfig:
     # Inference: draws per row for imputation (paper: 100); rows x draws per network call
     # (0 = auto: 128 on CPU, where small chunks stay in cache and run fastest per row, 8192 on
     # CUDA).
-    n_impute_samples: int = 100
-    max_batch: int = 0
-    precision: str = "fp32"  # fp32 | bf16 (autocast of the network at inference)
-    compile: bool = False  # torch.compile the network for inference (long imputations)
+    n_impute_samples: int = inference_field(100)
+    max_batch: int = inference_field(0)
+    precision: str = inference_field("fp32")  # fp32 | bf16 (autocast of the network at inference)
+    compile: bool = inference_field(False)  # torch.compile the network for inference
     # Encoding: "minmax" as the paper says, "tabcsdi" as its Table 1 numbers need.
     scaling: str = "minmax"
     onehot: str = "zero_one"  # zero_one | plus_minus_one (the authors' code)
-    device: str = "auto"  # auto | cpu | cuda
-    checkpoint_dir: str | None = None  # one folder per run; resumed from when it holds one
-    progress: bool = True
-    # What happens to missing entries before training: none (MissDiff), delete, mean.
-    completion: str = "none"
+    device: str = runtime_field("auto")  # auto | cpu | cuda
+    checkpoint_dir: str | None = runtime_field(None)  # one folder per run; resumed from
+    progress: bool = runtime_field(True)
 
-
-# Fields that do not change a trained model: left out of the checkpoint fingerprint.
-_NON_TRAINING_FIELDS = (
-    "n_impute_samples",
-    "max_batch",
-    "precision",
-    "compile",
-    "device",
-    "checkpoint_dir",
-    "progress",
-)
+    def check(self) -> None:
+        """One-line ConfigErrors for values no run can use."""
+        if self.precision not in sampler.PRECISIONS:
+            raise ConfigError(
+                f"model.precision must be one of {sampler.PRECISIONS}, got {self.precision!r}"
+            )
+        positive = ("channels", "n_layers", "n_heads", "diffusion_embedding_dim",
+                    "column_embedding_dim", "feature_embedding_dim", "ff_dim", "num_steps",
+                    "epochs", "batch_size", "n_impute_samples")  # fmt: skip
+        for key in positive:
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"model.{key} must be positive, got {getattr(self, key)}")
+        if self.channels % self.n_heads:
+            raise ConfigError(
+                f"model.channels ({self.channels}) must be a multiple of model.n_heads "
+                f"({self.n_heads})"
+            )
+        if self.max_batch < 0:
+            raise ConfigError(f"model.max_batch must be positive or 0 (auto), got {self.max_batch}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"model.dropout must be in [0, 1), got {self.dropout}")
+        if self.lr <= 0:
+            raise ConfigError(f"model.lr must be positive, got {self.lr}")
+        if not 0.0 < self.beta_start < self.beta_end < 1.0:
+            raise ConfigError(
+                "model.beta_start and beta_end must satisfy 0 < beta_start < beta_end < 1, got "
+                f"{self.beta_start} and {self.beta_end}"
+            )
 
 
 class DiffusionModel(TabularModel):
-    """A diffusion model on the encoded table; `cfg.completion` picks MissDiff or a variant."""
+    """A diffusion model on the encoded table. `completion` says what happens to missing entries
+    before training: none (MissDiff: masked out of the loss), delete or mean (the variants)."""
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"impute", "sample"})
     name: ClassVar[str] = "diffusion"
     # True for a conditional network (CSDI_T): the samplers then pass the conditioning inputs.
     conditional: ClassVar[bool] = False
+    completion: ClassVar[str] = "none"
 
     def __init__(self, cfg: DiffusionConfig):
         super().__init__()
-        if cfg.completion not in COMPLETIONS:
-            raise MissDiffError(f"completion must be one of {COMPLETIONS}, got {cfg.completion!r}")
-        if cfg.precision not in sampler.PRECISIONS:
-            raise MissDiffError(
-                f"precision must be one of {sampler.PRECISIONS}, got {cfg.precision!r}"
-            )
-        for key in ("epochs", "batch_size", "n_impute_samples", "num_steps"):
-            if getattr(cfg, key) <= 0:
-                raise MissDiffError(f"{key} must be positive, got {getattr(cfg, key)}")
-        if cfg.max_batch < 0:
-            raise MissDiffError(f"max_batch must be positive or 0 (auto), got {cfg.max_batch}")
+        cfg.check()
         self.cfg = cfg
         self.encoder: TabularEncoder | None = None
         self.net: EpsNetwork | None = None
@@ -121,14 +126,14 @@ class DiffusionModel(TabularModel):
     # -- training -----------------------------------------------------------------------------
     def training_table(self, data: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
         """The table the network is trained on, and whether its NaNs are masked out of the loss."""
-        if self.cfg.completion == "none":
+        if self.completion == "none":
             return data, True
-        return complete(data, self._fitted_schema(), self.cfg.completion, self.name), False
+        return complete(data, self._fitted_schema(), self.completion, self.name), False
 
     def _fit(self, data: pd.DataFrame, rng: np.random.Generator) -> None:
         cfg = self.cfg
         schema = self._fitted_schema()
-        self.device = resolve_device(cfg.device)
+        self.device = torch.device(resolve_device(cfg.device))
         # The encoder learns its scaling and categories from every observed value (the variants
         # included), so test rows never hold a category it has not seen.
         encoder = TabularEncoder(schema, scaling=cfg.scaling, onehot=cfg.onehot)  # type: ignore[arg-type]
@@ -192,12 +197,9 @@ class DiffusionModel(TabularModel):
     def _fingerprint(self, x0: np.ndarray, mask: np.ndarray, *seeds: int) -> str:
         """Digest of what determines the trained weights: a checkpoint resumes only on a match."""
         h = hashlib.sha256()
-        settings = {
-            k: v for k, v in dataclasses.asdict(self.cfg).items() if k not in _NON_TRAINING_FIELDS
-        }
         # The device type too: CPU and CUDA generators have different random streams and states.
-        key = [self.name, settings, list(seeds), self.device.type]
-        h.update(json.dumps(key, sort_keys=True).encode())
+        key = [self.name, training_settings(self.cfg), list(seeds), self.device.type]
+        h.update(digest(key).encode())
         h.update(np.ascontiguousarray(x0).tobytes())
         h.update(np.packbits(mask).tobytes())
         return h.hexdigest()
@@ -290,43 +292,22 @@ def _most_frequent(values: list[pd.Series], categories: list) -> pd.Series:
     return pd.Series(best, dtype=object).astype(values[0].dtype)
 
 
-class _Variant(DiffusionModel):
-    """A DiffusionModel whose completion is fixed by its class."""
-
-    completion: ClassVar[str] = "none"
-
-    def __init__(self, cfg: DiffusionConfig):
-        if cfg.completion not in ("none", self.completion):
-            raise MissDiffError(
-                f"{self.name} always uses completion={self.completion!r}; "
-                f"the config asks for {cfg.completion!r}"
-            )
-        super().__init__(dataclasses.replace(cfg, completion=self.completion))
-
-
-class MissDiff(_Variant):
+class MissDiff(DiffusionModel):
     """MissDiff: trained on the incomplete table with the masked loss (Algorithm 1)."""
 
     name: ClassVar[str] = "missdiff"
     completion: ClassVar[str] = "none"
 
 
-class DiffDelete(_Variant):
+class DiffDelete(DiffusionModel):
     """Diff-delete: incomplete rows are deleted, then a diffusion model is trained."""
 
     name: ClassVar[str] = "diff_delete"
     completion: ClassVar[str] = "delete"
 
 
-class DiffMean(_Variant):
+class DiffMean(DiffusionModel):
     """Diff-mean: mean/mode imputation, then a diffusion model trained on the filled table."""
 
     name: ClassVar[str] = "diff_mean"
     completion: ClassVar[str] = "mean"
-
-
-MODELS: dict[str, type[DiffusionModel]] = {
-    "missdiff": MissDiff,
-    "diff_delete": DiffDelete,
-    "diff_mean": DiffMean,
-}
