@@ -88,4 +88,3 @@ class CsdiT(DiffusionModel):
         target_col = (rank < k) & col_obs
         cond_col = col_obs & ~target_col
         return cond_col[:, column_of]
-

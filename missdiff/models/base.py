@@ -103,6 +103,12 @@ def _check_frame(data: pd.DataFrame, schema: Schema) -> None:
         raise MissDiffError("table columns do not match the schema the model was given")
     if len(data) == 0:
         raise MissDiffError("the table has no rows")
+    for col in schema.continuous:
+        values = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
+        if np.isinf(values).any():
+            raise MissDiffError(
+                f"column {col!r} holds inf; replace it by NaN (missing) or a finite value"
+            )
 
 
 def torch_seed(rng: np.random.Generator) -> int:
