@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from missdiff.diffusion.loss import masked_eps_loss
 from missdiff.diffusion.network import EpsNetwork
@@ -38,7 +38,7 @@ class CsdiT(DiffusionModel):
         super().__init__(cfg)
         self._column_of: Tensor | None = None
 
-    def _build_network(self, width: int, generator: torch.Generator) -> EpsNetwork:
+    def _build_network(self, width: int, generator: torch.Generator, **_: int) -> nn.Module:
         net = super()._build_network(width, generator, in_channels=2, extra_side_channels=1)
         encoder = self.encoder
         assert encoder is not None

@@ -2,8 +2,8 @@
 diffusion models (250 at the paper profile instead of 1000), Census, MCAR at ratio 0.2
 (Appendix C.6.4).
 
-Sweep: configs/experiment/table18_19.yaml. It sets `model.epochs: ${profile.epochs}` for every
-model of the sweep: the diffusion models' own epochs already are `${profile.epochs}`, so their runs
+Sweep: configs/experiment/table18_19.yaml. It sets `model.epochs: ${profile.generation.epochs}` for
+every model of the sweep: the diffusion models' own epochs already are that value, so their runs
 are table2's (same config, same record, shared), and STaSy's epochs become the diffusion models'
 instead of `profile.stasy_epochs`. STaSy's likelihood fine-tuning keeps its own epochs
 (`profile.stasy_finetune_epochs`, 50 at the paper profile): the paper says "the same training
@@ -39,8 +39,8 @@ TABLE19 = paper_grid(
     ],
 )
 NOTES = (
-    "STaSy-delete and STaSy-mean trained for `profile.epochs` epochs (250 at the paper profile),"
-    " plus their fine-tuning epochs. " + CENSUS_NOTES
+    "STaSy-delete and STaSy-mean trained for `profile.generation.epochs` epochs (250 at the paper"
+    " profile), plus their fine-tuning epochs. " + CENSUS_NOTES
 )
 
 FEWER_EPOCHS = Claim(

@@ -50,24 +50,44 @@ class MissingnessConfig:
 
 
 @dataclass
+class DiffusionBudget:
+    """What the diffusion models (MissDiff, Diff-delete, Diff-mean, CSDI_T) are trained with for one
+    kind of task; the model YAMLs read it as `${profile.${budget}.<field>}`. See
+    DiffusionConfig (missdiff/models/diffusion.py) for what each field does."""
+
+    epochs: int = 250
+    train_steps: int = 0  # > 0: a budget of optimiser steps; epochs then unused
+    batch_size: int = 64
+    channels: int = 64
+    n_heads: int = 4
+    num_steps: int = 100
+    column_embedding_dim: int = 128
+    feature_embedding_dim: int = 8
+    denoiser: str = "backbone"
+    ema_decay: float = 0.0
+
+
+@dataclass
 class ProfileConfig:
     """Sizes only, never the protocol: smoke (seconds), quick (minutes on 2 CPUs), paper.
 
     The runner reads the `run_field`s itself; every other size reaches a run through an
-    interpolation in a model's, evaluator's or dataset's YAML (`epochs: ${profile.epochs}`)."""
+    interpolation in a model's, evaluator's or dataset's YAML (`n_impute_samples:
+    ${profile.n_impute_samples}`). The diffusion models take one of two budgets, chosen by the
+    top-level `budget` (set by the evaluator: `rmse` -> imputation, the others -> generation):
+    the paper trains its imputation table with TabCSDI's settings and its generation tables with
+    250 epochs of batch 64 (Appendix C.1, C.4)."""
 
     name: str = MISSING
-    epochs: int = MISSING
-    batch_size: int = 64
+    imputation: DiffusionBudget = MISSING
+    generation: DiffusionBudget = MISSING
     n_impute_samples: int = MISSING  # draws per row for diffusion imputation (paper: 100)
     max_train_rows: int | None = run_field(None)  # cap on training rows (None = all)
     max_test_rows: int | None = run_field(None)  # cap on evaluated test rows (None = all)
     n_generate: int | None = run_field(None)  # synthetic rows (None = as many as training rows)
     bayesnet_rows: int = 10_000
-    # Diffusion backbone width (paper text: 64; the authors' code: 128) and rows x draws per
-    # network call at inference (0: the model's default for the device: 128 on CPU, where
-    # small cache-resident chunks are fastest, 8192 on CUDA).
-    channels: int = 64
+    # Rows x draws per network call at inference (0: the model's default for the device: 128 on
+    # CPU, where small cache-resident chunks are fastest, 8192 on CUDA).
     max_batch: int = 0
     # Library imputers (hyperimpute): iterations / training steps.
     mice_max_iter: int = 1000
@@ -82,13 +102,15 @@ class ProfileConfig:
 
     def check(self) -> None:
         """Sizes must be positive (0 where the field says it means "auto" or "none")."""
-        zero_ok = ("max_batch", "stasy_finetune_epochs")
-        for name, value in vars(self).items():
-            if isinstance(value, bool) or not isinstance(value, int):
-                continue
-            if value < 0 or (value == 0 and name not in zero_ok):
-                least = "0 or more" if name in zero_ok else "a positive integer"
-                raise ConfigError(f"profile.{name} must be {least}, got {value}")
+        zero_ok = ("max_batch", "stasy_finetune_epochs", "train_steps")
+        for where, node in (("profile", self), ("profile.imputation", self.imputation),
+                            ("profile.generation", self.generation)):  # fmt: skip
+            for name, value in vars(node).items():
+                if isinstance(value, bool) or not isinstance(value, int):
+                    continue
+                if value < 0 or (value == 0 and name not in zero_ok):
+                    least = "0 or more" if name in zero_ok else "a positive integer"
+                    raise ConfigError(f"{where}.{name} must be {least}, got {value}")
 
 
 @dataclass
@@ -117,6 +139,9 @@ class RunConfig:
     threads: int | None = None
     # Progress bars: null = on when stderr is a terminal (off in logs and CI).
     progress: bool | None = None
+    # Which of the profile's diffusion budgets the diffusion models use: imputation | generation.
+    # Each evaluator's YAML sets it (rmse: imputation); an experiment or the command line may too.
+    budget: str = "generation"
 
 
 def register_configs() -> None:

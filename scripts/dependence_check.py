@@ -18,7 +18,6 @@ it). Datasets are read from $MISSDIFF_DATA_DIR (or downloaded), as by missdiff-r
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
 import time
@@ -28,37 +27,16 @@ import numpy as np
 import pandas as pd
 import torch
 from omegaconf import OmegaConf
-from scipy.stats.contingency import association
 
 from missdiff import pipeline as P
 from missdiff.data.schema import apply_mask
 from missdiff.errors import MissDiffError
+from missdiff.evaluation.dependence import dependences
 
 
 def _label(column: pd.Series) -> pd.Series:
     """Categories as text that agrees between real (int) and decoded (float) columns."""
     return column.map(lambda v: f"{v:g}" if isinstance(v, int | float | np.number) else str(v))
-
-
-def cramers_v(a: pd.Series, b: pd.Series) -> float:
-    table = pd.crosstab(a, b).to_numpy()
-    return float(association(table, method="cramer")) if min(table.shape) > 1 else 0.0
-
-
-def eta(cat: pd.Series, x: pd.Series) -> float:
-    x = x.astype(float)
-    means = x.groupby(cat.to_numpy()).transform("mean")
-    total = ((x - x.mean()) ** 2).sum()
-    return float(np.sqrt(((means - x.mean()) ** 2).sum() / total)) if total > 0 else 0.0
-
-
-def dependence(df: pd.DataFrame, a: str, b: str, categorical: set[str]) -> float:
-    if a in categorical and b in categorical:
-        return cramers_v(df[a].astype(str), df[b].astype(str))
-    if a in categorical or b in categorical:
-        cat, num = (a, b) if a in categorical else (b, a)
-        return eta(df[cat].astype(str), df[num])
-    return abs(float(np.corrcoef(df[a].astype(float), df[b].astype(float))[0, 1]))
 
 
 def main() -> None:
@@ -106,14 +84,10 @@ def main() -> None:
     )
     fit_s = time.perf_counter() - start
     synthetic = model.sample(args.rows, P.stream(cfg.seed, "inference"))
-    categorical = set(table.schema.categorical)
-    rows = []
-    for a, b in itertools.combinations(table.schema.columns, 2):
-        both = real[[a, b]].dropna()
-        rows.append(
-            (a, b, dependence(both, a, b, categorical), dependence(synthetic, a, b, categorical))
-        )
-    out = pd.DataFrame(rows, columns=["column a", "column b", "real", "synthetic"])
+    out = pd.DataFrame(
+        {"real": dependences(real, table.schema), "synthetic": dependences(synthetic, table.schema)}
+    )
+    out = out.rename_axis(["column a", "column b"]).reset_index()
     out = out.sort_values("real", ascending=False).head(args.top).round(3)
     print(
         f"{cfg.model.name} on {cfg.dataset.name}, {cfg.missingness.name} {cfg.missingness.ratio}, "

@@ -39,7 +39,7 @@ BEFORE_ANY_WORK = [
     (["model=stasy_mean", "evaluator=fidelity", "model.sampler=dopri"], "model.sampler"),
     (["model=gain", "model.hint_rate=2"], "hint_rate"),
     (["profile.max_train_rows=0"], "profile.max_train_rows"),
-    (["profile.epochs=-3"], "profile.epochs"),
+    (["profile.generation.epochs=-3"], "profile.generation.epochs"),
     (["missingness.ratio=1.5"], "missingness.ratio"),
     (["missingness=mar", "missingness.input_fraction=0"], "input_fraction"),
     (["dataset=wine", "dataset.variant=rose"], "red, white"),

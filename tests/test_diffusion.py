@@ -306,6 +306,90 @@ def test_checkpoint_resume_matches_uninterrupted_run(tmp_path):
         train(small_net(), VPSchedule(10), x, m, settings, torch.Generator(), ckpt, fingerprint="x")
 
 
+def test_a_step_budget_takes_exactly_that_many_steps_and_decays_by_step():
+    """`steps` = optimiser steps whatever the table's size: 7 steps of 16 rows on 40 rows is two
+    whole epochs and one cut short; the epoch budget is untouched by it."""
+    x, m = _data()
+    calls = []
+
+    def loss_fn(net, schedule, x0, mask, t, eps, generator):
+        calls.append(len(x0))
+        return (net(schedule.add_noise(x0, eps, t), t) - eps).pow(2).mean()
+
+    settings = TrainSettings(epochs=50, batch_size=16, lr=1e-3, progress=False, steps=7)
+    assert settings.epochs_for(40) == 3
+    net = small_net()
+    history = train(net, VPSchedule(10), x, m, settings, torch.Generator(), loss_fn=loss_fn)
+    assert calls == [16, 16, 8, 16, 16, 8, 16] and len(history) == 3
+    settings = TrainSettings(epochs=2, batch_size=16, lr=1e-3, progress=False, steps=0)
+    calls.clear()
+    train(small_net(), VPSchedule(10), x, m, settings, torch.Generator(), loss_fn=loss_fn)
+    assert len(calls) == 6
+
+
+def test_ema_leaves_the_warmed_up_average_of_the_weights_in_the_network():
+    """With `ema_decay` the network ends with the exponential moving average of its weights
+    after every step, with the warm-up decay min(d, (1 + k) / (10 + k)); recomputed here from
+    the weights seen at every step of the same training run."""
+    x, m = _data()
+    decay = 0.9
+    seen: list[torch.Tensor] = []
+
+    def loss_fn(net, schedule, x0, mask, t, eps, generator):
+        if net.training:
+            seen.append(net.output.weight.detach().clone())  # weights before this step
+        return (net(schedule.add_noise(x0, eps, t), t) - eps).pow(2).mean()
+
+    settings = TrainSettings(epochs=4, batch_size=8, lr=1e-2, progress=False, ema_decay=decay)
+    net = small_net()
+    train(net, VPSchedule(10), x, m, settings, torch.Generator().manual_seed(1), loss_fn=loss_fn)
+    plain = small_net()
+    plain_settings = TrainSettings(epochs=4, batch_size=8, lr=1e-2, progress=False)
+    seen_plain = len(seen)
+    seen.clear()
+    train(plain, VPSchedule(10), x, m, plain_settings, torch.Generator().manual_seed(1),
+          loss_fn=loss_fn)  # fmt: skip
+    # Same run without the average: the weights after step k are seen[k + 1], the last ones are
+    # the plain network's. The average of those, with the warm-up, is what the EMA run holds.
+    after = [*seen[1:], plain.output.weight.detach().clone()]
+    assert len(after) == seen_plain == 20
+    expected = after[0].clone()
+    for k, w in enumerate(after[1:], start=1):
+        d = min(decay, (1.0 + k) / (10.0 + k))
+        expected = d * expected + (1.0 - d) * w
+    torch.testing.assert_close(net.output.weight.detach(), expected, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(net.output.weight, plain.output.weight)
+
+
+@pytest.mark.parametrize("in_channels", [1, 2])
+def test_the_mlp_denoiser_answers_the_backbone_interface(in_channels):
+    """Same call as EpsNetwork (CSDI_T's cond and side included), zero output before training,
+    every output column depends on every input column, initial weights from the seed alone."""
+    from missdiff.diffusion.mlp import MLPDenoiser
+
+    side = 1 if in_channels == 2 else 0
+
+    def make() -> MLPDenoiser:
+        gen = torch.Generator().manual_seed(3)
+        return MLPDenoiser(6, 10, width=32, depth=2, in_channels=in_channels,
+                           extra_side_channels=side, generator=gen)  # fmt: skip
+
+    net, twin = make(), make()
+    for a, b in zip(net.parameters(), twin.parameters(), strict=True):
+        assert torch.equal(a, b)
+    x, t = torch.randn(4, 6), torch.tensor([1, 3, 5, 9])
+    cond = torch.randn(4, 6) if in_channels == 2 else None
+    mask = (torch.rand(4, 6, 1) > 0.5).float() if side else None
+    assert torch.equal(net(x, t, cond, mask), torch.zeros(4, 6))
+    with torch.no_grad():
+        net.output.weight.normal_(generator=torch.Generator().manual_seed(0))
+    net.eval()
+    jac = torch.autograd.functional.jacobian(
+        lambda v: net(v, t[:1], None if cond is None else cond[:1],
+                      None if mask is None else mask[:1])[0], x[:1])[:, 0, :]  # fmt: skip
+    assert (jac.abs() > 1e-8).all()
+
+
 @pytest.mark.slow
 def test_compiled_imputation_matches_eager():
     # torch.compile changes only the speed: same draws up to float rounding, observed exact.

@@ -10,7 +10,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from missdiff import registry
-from missdiff.config import ProfileConfig
+from missdiff.config import DiffusionBudget, ProfileConfig
 from missdiff.keys import RUN, result_identity, result_key
 from missdiff.records import COMPLETED, StaleRecordError, finished, iter_records, write_record
 from tests.conftest import CONFIG_DIR, REPO, compose
@@ -90,13 +90,17 @@ def test_key_ignores_paths_logger_device_threads_and_progress() -> None:
 
 
 def test_every_profile_field_reaches_a_key() -> None:
-    """A profile size is keyed either as a run field or through an interpolation in some config:
-    a size that did neither could change a result without changing its key."""
+    """A profile size is keyed either as a run field or through an interpolation in some config
+    (a diffusion budget's field through `${profile.${budget}.<field>}`): a size that did neither
+    could change a result without changing its key."""
     text = "\n".join(p.read_text() for p in CONFIG_DIR.rglob("*.yaml"))
     used = set(re.findall(r"\$\{profile\.(\w+)\}", text))
     run = {f.name for f in dataclasses.fields(ProfileConfig) if f.metadata.get("changes") == RUN}
-    unkeyed = {f.name for f in dataclasses.fields(ProfileConfig)} - used - run - {"name"}
+    budgets = {"imputation", "generation"}
+    unkeyed = {f.name for f in dataclasses.fields(ProfileConfig)} - used - run - budgets - {"name"}
     assert not unkeyed
+    per_budget = set(re.findall(r"\$\{profile\.\$\{budget\}\.(\w+)\}", text))
+    assert {f.name for f in dataclasses.fields(DiffusionBudget)} == per_budget
 
 
 def test_a_changed_default_is_caught_not_silently_reused(tmp_path, monkeypatch) -> None:

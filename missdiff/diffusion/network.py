@@ -46,7 +46,7 @@ def sinusoidal_embedding(positions: Tensor, dim: int, max_period: float = 10_000
     return torch.cat([angles.sin(), angles.cos()], dim=1).float()
 
 
-def _linear(n_in: int, n_out: int, init: str = "default", bias: bool = True) -> nn.Linear:
+def tagged_linear(n_in: int, n_out: int, init: str = "default", bias: bool = True) -> nn.Linear:
     """nn.Linear tagged with how `EpsNetwork.reset_parameters` initialises it.
 
     "default": PyTorch's (uniform +-1/sqrt(fan_in) for weight and bias); "kaiming": Kaiming-
@@ -56,6 +56,40 @@ def _linear(n_in: int, n_out: int, init: str = "default", bias: bool = True) -> 
     layer = nn.Linear(n_in, n_out, bias=bias)
     layer.init_kind = init  # type: ignore[assignment]
     return layer
+
+
+@torch.no_grad()
+def init_parameters(net: nn.Module, generator: torch.Generator | None = None) -> None:
+    """(Re)initialise every parameter of `net` from `generator` (a CPU generator; None: global RNG).
+
+    Same distributions as the PyTorch modules' own initialisation (or as `tagged_linear`'s tag
+    says), drawn from an explicit generator so that initial weights depend only on the seed.
+    """
+    for module in net.modules():
+        if isinstance(module, nn.Linear):
+            kind = getattr(module, "init_kind", "default")
+            fan_in = module.in_features
+            w, b = module.weight, module.bias
+            bound = 1.0 / math.sqrt(fan_in)
+            if kind == "zero":
+                w.zero_()
+            elif kind == "kaiming":
+                w.normal_(0.0, math.sqrt(2.0 / fan_in), generator=generator)
+            elif kind == "xavier":
+                a = math.sqrt(6.0 / (fan_in + module.out_features))
+                w.uniform_(-a, a, generator=generator)
+            else:
+                w.uniform_(-bound, bound, generator=generator)
+            if b is not None:
+                if kind in ("zero", "xavier", "zero_bias"):
+                    b.zero_()
+                else:
+                    b.uniform_(-bound, bound, generator=generator)
+        elif isinstance(module, nn.LayerNorm):
+            module.weight.fill_(1.0)
+            module.bias.zero_()
+        elif isinstance(module, nn.Embedding):
+            module.weight.normal_(0.0, 1.0, generator=generator)
 
 
 class StepEmbedding(nn.Module):
@@ -69,8 +103,8 @@ class StepEmbedding(nn.Module):
         angles = torch.arange(num_steps + 1, dtype=torch.float64)[:, None] * freqs[None, :]
         table = torch.cat([angles.sin(), angles.cos()], dim=1).float()
         self.register_buffer("table", table, persistent=False)
-        self.proj1 = _linear(dim, dim)
-        self.proj2 = _linear(dim, dim)
+        self.proj1 = tagged_linear(dim, dim)
+        self.proj2 = tagged_linear(dim, dim)
 
     def forward(self, t: Tensor) -> Tensor:
         h = F.silu(self.proj1(self.table[t]))
@@ -115,12 +149,12 @@ class ColumnTransformerLayer(nn.Module):
         super().__init__()
         self.n_heads = n_heads
         self.p = dropout
-        self.qkv = _linear(channels, 3 * channels, "xavier")
+        self.qkv = tagged_linear(channels, 3 * channels, "xavier")
         # nn.MultiheadAttention zeroes its output-projection bias.
-        self.attn_out = _linear(channels, channels, "zero_bias")
+        self.attn_out = tagged_linear(channels, channels, "zero_bias")
         self.norm1 = nn.LayerNorm(channels)
-        self.ff1 = _linear(channels, ff_dim)
-        self.ff2 = _linear(ff_dim, channels)
+        self.ff1 = tagged_linear(channels, ff_dim)
+        self.ff2 = tagged_linear(ff_dim, channels)
         self.norm2 = nn.LayerNorm(channels)
         self.generator: torch.Generator | None = None
 
@@ -156,19 +190,19 @@ class ResidualBlock(nn.Module):
         dropout: float,
     ):
         super().__init__()
-        self.step_proj = _linear(step_dim, channels)
+        self.step_proj = tagged_linear(step_dim, channels)
         self.transformer = ColumnTransformerLayer(channels, n_heads, ff_dim, dropout)
-        self.mid_proj = _linear(channels, 2 * channels, "kaiming")
+        self.mid_proj = tagged_linear(channels, 2 * channels, "kaiming")
         # Side info = [static per-column part | per-row extra channels]; a 1x1 conv of the
         # concatenation equals the sum of two Linear maps, and the static part is projected once
         # per call (L rows) instead of once per batch row.
-        self.side_proj = _linear(side_dim, 2 * channels, "kaiming")
+        self.side_proj = tagged_linear(side_dim, 2 * channels, "kaiming")
         self.extra_proj = (
-            _linear(extra_side_channels, 2 * channels, "kaiming", bias=False)
+            tagged_linear(extra_side_channels, 2 * channels, "kaiming", bias=False)
             if extra_side_channels
             else None
         )
-        self.out_proj = _linear(channels, 2 * channels, "kaiming")
+        self.out_proj = tagged_linear(channels, 2 * channels, "kaiming")
 
     def forward(
         self, x: Tensor, step: Tensor, static_side: Tensor, extra_side: Tensor | None
@@ -217,7 +251,7 @@ class EpsNetwork(nn.Module):
         self.n_columns = n_columns
         self.in_channels = in_channels
         self.n_layers = n_layers
-        self.input_proj = _linear(in_channels, channels, "kaiming")
+        self.input_proj = tagged_linear(in_channels, channels, "kaiming")
         self.step_embedding = StepEmbedding(num_steps, diffusion_embedding_dim)
         column_code = sinusoidal_embedding(torch.arange(n_columns), column_embedding_dim)
         self.register_buffer("column_code", column_code, persistent=False)
@@ -236,43 +270,13 @@ class EpsNetwork(nn.Module):
             )
             for _ in range(n_layers)
         )
-        self.skip_proj = _linear(channels, channels, "kaiming")
+        self.skip_proj = tagged_linear(channels, channels, "kaiming")
         # Zero-initialised output: the untrained network predicts eps_hat = 0.
-        self.output = _linear(channels, 1, "zero")
+        self.output = tagged_linear(channels, 1, "zero")
         self.reset_parameters(generator)
 
-    @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """(Re)initialise every parameter from `generator` (a CPU generator; None: global RNG).
-
-        Same distributions as the PyTorch modules' own initialisation, drawn from an explicit
-        generator so that a model's initial weights depend only on its seed.
-        """
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                kind = getattr(module, "init_kind", "default")
-                fan_in = module.in_features
-                w, b = module.weight, module.bias
-                bound = 1.0 / math.sqrt(fan_in)
-                if kind == "zero":
-                    w.zero_()
-                elif kind == "kaiming":
-                    w.normal_(0.0, math.sqrt(2.0 / fan_in), generator=generator)
-                elif kind == "xavier":
-                    a = math.sqrt(6.0 / (fan_in + module.out_features))
-                    w.uniform_(-a, a, generator=generator)
-                else:
-                    w.uniform_(-bound, bound, generator=generator)
-                if b is not None:
-                    if kind in ("zero", "xavier", "zero_bias"):
-                        b.zero_()
-                    else:
-                        b.uniform_(-bound, bound, generator=generator)
-            elif isinstance(module, nn.LayerNorm):
-                module.weight.fill_(1.0)
-                module.bias.zero_()
-            elif isinstance(module, nn.Embedding):
-                module.weight.normal_(0.0, 1.0, generator=generator)
+        init_parameters(self, generator)
 
     @property
     def dropout_generator(self) -> torch.Generator | None:

@@ -1,19 +1,22 @@
 """The training loop of Algorithm 1, with the optimiser and schedule of Appendix C.4.
 
 Adam (lr 5e-4, weight decay 1e-6 as in the authors' code), MultiStepLR with gamma 0.1 at 25, 50,
-75 and 90 % of the epochs, stepped once per epoch. Every random draw (row order, t, eps, dropout
-masks) comes from one explicit torch.Generator, so a CPU run is reproducible for a given seed and
-a resumed run continues exactly where the checkpoint left off.
+75 and 90 % of the epochs, stepped once per epoch. Two options the paper does not have: a budget
+in optimiser steps (the milestones then fall at those shares of the steps), and an exponential
+moving average of the weights (torch's AveragedModel). Every random draw (row order, t, eps,
+dropout masks) comes from one explicit torch.Generator, so a CPU run is reproducible for a given
+seed and a resumed run continues exactly where the checkpoint left off.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from missdiff.diffusion.loss import masked_eps_loss
@@ -54,11 +57,36 @@ def missdiff_loss(
 
 @dataclass
 class TrainSettings:
+    """The budget is `epochs`, or exactly `steps` optimiser steps when steps > 0 (the last epoch
+    is then cut short); `ema_decay` > 0 keeps an exponential moving average of the weights and
+    leaves it in the network at the end."""
+
     epochs: int
     batch_size: int = 64
     lr: float = 5e-4
     weight_decay: float = 1e-6
     progress: bool = True
+    steps: int = 0
+    ema_decay: float = 0.0
+
+    def epochs_for(self, n: int) -> int:
+        """Passes over n rows that the budget takes (the last one partial for a step budget)."""
+        if self.steps <= 0:
+            return self.epochs
+        return math.ceil(self.steps / math.ceil(n / self.batch_size))
+
+
+def ema_average(decay: float) -> Callable[[list[Tensor], list[Tensor], Tensor], None]:
+    """`AveragedModel`'s update with the usual warm-up: the decay is min(decay, (1 + k) / (10 + k))
+    after k updates, so that a short run is not averaged over its untrained start."""
+
+    @torch.no_grad()
+    def update(averaged: list[Tensor], current: list[Tensor], num_averaged: Tensor) -> None:
+        k = float(num_averaged)
+        weight = 1.0 - min(decay, (1.0 + k) / (10.0 + k))
+        torch._foreach_lerp_(averaged, current, weight)
+
+    return update
 
 
 def _atomic_save(obj: dict, path: Path) -> None:
@@ -77,6 +105,7 @@ def train(
     on_epoch_end: Callable[[int, float], None] | None = None,
     fingerprint: str = "",
     loss_fn: LossFn = missdiff_loss,
+    on_step: Callable[[int, nn.Module], None] | None = None,
 ) -> list[float]:
     """Train `net` on encoded rows x0 (n, width) with observed mask (n, width); Algorithm 1.
 
@@ -86,7 +115,10 @@ def train(
     With `checkpoint_path`, the model, optimiser, LR scheduler, epoch, loss history and generator
     state are written there after every epoch (atomically), and a run that finds the file resumes
     from it, provided its `fingerprint` (the caller's digest of data, config and seed) matches.
-    `on_epoch_end(epoch, mean_loss)` is called after each epoch's checkpoint. `loss_fn` computes
+    `on_epoch_end(epoch, mean_loss)` is called after each epoch's checkpoint; `on_step(steps,
+    weights)` after every optimiser step, with the network whose weights a model trained for
+    that many steps would keep (the averaged one under EMA), e.g. to read a learning curve off
+    one run (scripts/learning_curves.py). `loss_fn` computes
     a batch's loss from (net, schedule, x0, mask, t, eps, generator); MissDiff's by default, a
     conditional model (CSDI_T) passes its own.
     """
@@ -108,15 +140,27 @@ def train(
     optimizer = torch.optim.Adam(
         net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=True
     )
+    # Milestones at 25/50/75/90 % of the budget: in epochs (stepped per epoch, the paper's) or
+    # in optimiser steps (stepped per step).
+    by_step = settings.steps > 0
+    budget = settings.steps if by_step else settings.epochs
     lr_schedule = torch.optim.lr_scheduler.MultiStepLR(
-        optimizer, milestones=milestones(settings.epochs), gamma=0.1
+        optimizer, milestones=milestones(budget), gamma=0.1
     )
+    ema = None
+    if settings.ema_decay > 0:
+        ema = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema_average(settings.ema_decay))
+    n_epochs = settings.epochs_for(n)
+    per_epoch = math.ceil(n / settings.batch_size)
     history: list[float] = []
     start_epoch = 0
     path = Path(checkpoint_path) if checkpoint_path is not None else None
+    shape = {"n": n, "width": x0.shape[1], "epochs": settings.epochs}
+    if by_step or ema is not None:
+        shape.update(steps=settings.steps, ema_decay=settings.ema_decay)
     if path is not None and path.exists():
         state = torch.load(path, map_location=device, weights_only=True)
-        expected = {"n": n, "width": x0.shape[1], "epochs": settings.epochs}
+        expected = shape
         if (
             state.get("version") != CHECKPOINT_VERSION
             or state.get("shape") != expected
@@ -130,18 +174,21 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         lr_schedule.load_state_dict(state["scheduler"])
         generator.set_state(state["generator"].cpu())
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
         start_epoch = int(state["epoch"])
         history = list(state["history"])
+    done = start_epoch * per_epoch  # optimiser steps taken (every finished epoch was whole)
 
     net.dropout_generator = generator
     net.train()
     t_max = schedule.num_steps
     bar = tqdm(
-        range(start_epoch, settings.epochs),
+        range(start_epoch, n_epochs),
         desc="train",
         disable=not settings.progress,
         initial=start_epoch,
-        total=settings.epochs,
+        total=n_epochs,
     )
     try:
         for epoch in bar:
@@ -150,6 +197,8 @@ def train(
             total = torch.zeros((), device=device)
             batches = 0
             for start in range(0, n, settings.batch_size):
+                if by_step and done >= settings.steps:
+                    break
                 idx = order[start : start + settings.batch_size]
                 xb, mb = x0[idx], mask[idx]
                 # Algorithm 1, line 4: t ~ Uniform{1..T}; line 5: eps ~ N(0, I).
@@ -161,16 +210,24 @@ def train(
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                if ema is not None:
+                    ema.update_parameters(net)
                 total += loss.detach()
                 batches += 1
-            lr_schedule.step()
+                done += 1
+                if by_step:
+                    lr_schedule.step()
+                if on_step is not None:
+                    on_step(done, ema.module if ema is not None else net)
+            if not by_step:
+                lr_schedule.step()
             history.append(float(total) / batches)
             bar.set_postfix(loss=f"{history[-1]:.4f}")
             if path is not None:
                 _atomic_save(
                     {
                         "version": CHECKPOINT_VERSION,
-                        "shape": {"n": n, "width": x0.shape[1], "epochs": settings.epochs},
+                        "shape": shape,
                         "fingerprint": fingerprint,
                         "model": net.state_dict(),
                         "optimizer": optimizer.state_dict(),
@@ -178,6 +235,7 @@ def train(
                         "generator": generator.get_state(),
                         "epoch": epoch + 1,
                         "history": history,
+                        **({"ema": ema.state_dict()} if ema is not None else {}),
                     },
                     path,
                 )
@@ -186,5 +244,8 @@ def train(
     finally:
         bar.close()
         net.dropout_generator = None
+    if ema is not None:
+        # Imputation and sampling use the averaged weights.
+        net.load_state_dict(ema.module.state_dict())
     net.eval()
     return history

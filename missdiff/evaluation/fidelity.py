@@ -37,6 +37,7 @@ import pandas as pd
 from missdiff.data.schema import Schema
 from missdiff.errors import ConfigError, MissDiffError
 from missdiff.evaluation.base import EvalInputs
+from missdiff.evaluation.dependence import dependence_error
 
 REAL_ROWS = ("train", "test", "all")
 _TABLE = "table"
@@ -154,6 +155,7 @@ class FidelityEvaluator:
             raise MissDiffError("fidelity: the synthetic table has no rows")
         real = self.real_rows(inputs)
         metrics = quality_report(real, inputs.synthetic, inputs.schema)
+        metrics["dependence_error"] = dependence_error(real, inputs.synthetic, inputs.schema)
         metrics["n_real"] = float(len(real))
         metrics["n_synthetic"] = float(len(inputs.synthetic))
         return metrics

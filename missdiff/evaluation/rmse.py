@@ -19,6 +19,7 @@ import numpy as np
 from missdiff.data.encoding import TabularEncoder
 from missdiff.errors import ConfigError, MissDiffError
 from missdiff.evaluation.base import EvalInputs
+from missdiff.evaluation.dependence import dependence_error
 
 
 @dataclass
@@ -81,4 +82,8 @@ class RmseEvaluator:
                     rates.append(float(np.mean(truth != guess)))
             if rates:
                 metrics["error_rate"] = float(np.mean(rates))
+        # Does imputation keep the columns' dependence, or fill in each column's marginal?
+        metrics["dependence_error"] = dependence_error(
+            inputs.test_true, inputs.imputed_test, schema
+        )
         return metrics
