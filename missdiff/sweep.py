@@ -11,16 +11,60 @@ scripts/sweep_budget.py:
 
 from __future__ import annotations
 
+import itertools
+import json
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from missdiff.records import FAILED, FINAL_STATUSES, iter_records
+
+SWEEPS = Path(__file__).resolve().parents[1] / "configs" / "experiment"
+
+
+def sweep_jobs(sweep: str, overrides: dict[str, str] | None = None) -> list[list[str]]:
+    """The override lists `missdiff-run -m experiment=<sweep>` launches (the product of its
+    `hydra.sweeper.params`, in the basic sweeper's order); `overrides` replace swept keys."""
+    params = OmegaConf.load(SWEEPS / f"{sweep}.yaml").hydra.sweeper.params
+    axes = {key: str(value).split(",") for key, value in params.items()}
+    for key, value in (overrides or {}).items():
+        axes[key] = value.split(",")
+    keys = list(axes)
+    return [
+        [f"{k}={v}" for k, v in zip(keys, combo, strict=True)]
+        for combo in itertools.product(*(axes[k] for k in keys))
+    ]
+
+
+def composed_jobs(
+    sweep: str, profile: str, overrides: dict[str, str] | None = None
+) -> Iterator[tuple[list[str], dict[str, Any], str]]:
+    """(job overrides, resolved config, record key) of every job of a sweep at a profile, composed
+    as `missdiff-run -m experiment=<sweep> profile=<profile>` composes them."""
+    from hydra import compose, initialize_config_dir
+
+    from missdiff.config import register_configs
+    from missdiff.run import CONFIG_DIR, run_config
+
+    register_configs()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        for job in sweep_jobs(sweep, overrides):
+            cfg = compose("config", [f"experiment={sweep}", f"profile={profile}", *job])
+            config, key = run_config(cfg)
+            yield job, config, key
+
+
+def cell_of(config: dict[str, Any]) -> str:
+    """What a table cell's run is, whatever its sizes: data, mechanism, model, evaluator, seed
+    and profile name. Two records of one cell with different keys ran different budgets."""
+    return json.dumps([config["dataset"], config["missingness"], config["model"]["name"],
+                       config["evaluator"]["name"], config["seed"],
+                       config["profile"]["name"]], sort_keys=True, default=str)  # fmt: skip
 
 
 @dataclass

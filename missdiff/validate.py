@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from missdiff.config import ProfileConfig
-from missdiff.data.datasets import check_dataset_config
+from missdiff.data.datasets import check_dataset_config, check_user_data
 from missdiff.data.download import ENV_DATA_DIR
 from missdiff.device import check_device
 from missdiff.errors import ConfigError
@@ -106,6 +106,7 @@ def _validate(cfg: DictConfig) -> Checked:
     check_data_dir(cfg.data_dir)
     check_logger(cfg.logger)
     check_dataset_config(cfg.dataset)
+    check_user_data(cfg.dataset, cfg.data_dir)
     check_missingness_config(cfg.missingness)
     profile = OmegaConf.to_object(cfg.profile)
     assert isinstance(profile, ProfileConfig)

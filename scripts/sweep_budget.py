@@ -18,31 +18,11 @@ the records say otherwise.
 from __future__ import annotations
 
 import argparse
-import itertools
 from collections import defaultdict
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
-
 from missdiff.records import FINAL_STATUSES
-from missdiff.run import CONFIG_DIR, run_config
-from missdiff.sweep import Costs, cost_key
-
-SWEEPS = Path(CONFIG_DIR) / "experiment"
-
-
-def jobs(sweep: str, overrides: dict[str, str]) -> list[list[str]]:
-    """The override lists a `missdiff-run -m experiment=<sweep>` multirun would launch."""
-    params = OmegaConf.load(SWEEPS / f"{sweep}.yaml").hydra.sweeper.params
-    axes = {key: str(value).split(",") for key, value in params.items()}
-    for key, value in overrides.items():
-        axes[key] = value.split(",")
-    keys = list(axes)
-    return [
-        [f"{k}={v}" for k, v in zip(keys, combo, strict=True)]
-        for combo in itertools.product(*(axes[k] for k in keys))
-    ]
+from missdiff.sweep import SWEEPS, Costs, composed_jobs, cost_key
 
 
 def main() -> None:
@@ -78,35 +58,32 @@ def main() -> None:
     )
     print("{:<16}{:>6}{:>6}{:>8}{:>9}{:>13}{:>12}{:>13}".format(*header))
     shared: set[str] = set()  # finished records of any listed sweep, each counted once
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        for sweep in sweeps:
-            counts = {"done": 0, "failed": 0, "pending": 0, "unknown": 0}
-            hours = spent = 0.0
-            todo: dict[tuple[str, ...], int] = defaultdict(int)
-            for job in jobs(sweep, overrides):
-                cfg = compose("config", [f"experiment={sweep}", f"profile={args.profile}", *job])
-                config, record = run_config(cfg)
-                status = finished.get(record)
-                if status in FINAL_STATUSES:
-                    counts["done"] += 1
-                    spent += spent_of.get(record, 0.0) / 3600
-                    shared.add(record)
-                    continue
-                counts["failed" if status else "pending"] += 1
-                key = cost_key(config)
-                if key in minutes:
-                    hours += minutes[key] / 60
-                else:
-                    counts["unknown"] += 1
-                todo[key] += 1
-            n = sum(counts[k] for k in ("done", "failed", "pending"))
-            print(
-                f"{sweep:<16}{n:>6}{counts['done']:>6}{counts['failed']:>8}{counts['pending']:>9}"
-                f"{spent:>13.1f}{hours:>12.1f}{counts['unknown']:>13}"
-            )
-            for key, count in sorted(todo.items()):
-                each = f"{minutes[key]:.1f} min each" if key in minutes else "no record yet"
-                print(f"    {count:>4} x {' '.join(key[:3])}: {each}")
+    for sweep in sweeps:
+        counts = {"done": 0, "failed": 0, "pending": 0, "unknown": 0}
+        hours = spent = 0.0
+        todo: dict[tuple[str, ...], int] = defaultdict(int)
+        for _, config, record in composed_jobs(sweep, args.profile, overrides):
+            status = finished.get(record)
+            if status in FINAL_STATUSES:
+                counts["done"] += 1
+                spent += spent_of.get(record, 0.0) / 3600
+                shared.add(record)
+                continue
+            counts["failed" if status else "pending"] += 1
+            key = cost_key(config)
+            if key in minutes:
+                hours += minutes[key] / 60
+            else:
+                counts["unknown"] += 1
+            todo[key] += 1
+        n = sum(counts[k] for k in ("done", "failed", "pending"))
+        print(
+            f"{sweep:<16}{n:>6}{counts['done']:>6}{counts['failed']:>8}{counts['pending']:>9}"
+            f"{spent:>13.1f}{hours:>12.1f}{counts['unknown']:>13}"
+        )
+        for key, count in sorted(todo.items()):
+            each = f"{minutes[key]:.1f} min each" if key in minutes else "no record yet"
+            print(f"    {count:>4} x {' '.join(key[:3])}: {each}")
     if len(sweeps) > 1:
         # Sweeps share runs (same config, same record), so their `spent hours` do not add up.
         total = sum(spent_of.get(r, 0.0) for r in shared) / 3600

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,6 +56,7 @@ BEFORE_ANY_WORK = [
     (["logger=wandb", "logger.mode=sometimes"], "logger.mode"),
     (["seed=-1"], "seed"),
     (["data_dir=/no/such/folder"], "data_dir"),
+    (["dataset=mimic4ed", f"data_dir={tempfile.gettempdir()}"], "mimic4ed files not found"),
     (["+model.chanels=3"], "no field(s) ['chanels']"),
     (["model=missdiff", "model.epochs=many"], "epochs"),
 ]

@@ -398,3 +398,24 @@ def test_figure1_row_ratios_hide_at_least_one_entry() -> None:
     ]
     assert ratios == [0.2, 0.4, 0.6, 0.8]
     assert all(1 <= math.floor(5 * r) <= 4 for r in ratios)  # bayesnet has 5 columns
+
+
+def test_a_superseded_record_stays_on_disk_and_out_of_the_tables(tmp_path) -> None:
+    """A record that a newer configuration of its job replaced is counted, never shown: the cell
+    shows the current record, or `not run` when there is none yet."""
+    from missdiff.records import iter_records, rewrite_metrics
+
+    records = tmp_path / "runs"
+    fake_record(records, "table2", "missdiff", "mcar_row", 0, census_metrics(0.80, 0))
+    fake_record(records, "table2", "diff_mean", "mcar_row", 0, census_metrics(0.70, 0))
+    for rec in iter_records(records):
+        if rec.config["model"]["name"] == "diff_mean":
+            rec.metrics["superseded"] = {"on": "2026-12-01", "by": "x", "why": "budget"}
+            rewrite_metrics(rec)
+    write_report(records, tmp_path / "tables", None)
+    text = (tmp_path / "tables" / "table2.md").read_text()
+    row = dict(zip(md_row(text, "mechanism"), md_row(text, "Row Missing"), strict=True))
+    assert row["MissDiff"].startswith("80.00 (n/a) n=1 quick")
+    assert row["Diff-mean"].startswith("not run")
+    assert len(list(iter_records(records))) == 2
+    assert "1 records of older configurations" in (tmp_path / "tables" / "status.md").read_text()

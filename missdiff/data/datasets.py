@@ -240,19 +240,10 @@ _MIMIC_HINT = (
 def _load_mimic4ed(
     variant: str, cfg: DatasetConfig, data_dir: Path | None, rng: np.random.Generator
 ) -> Table:
+    check_user_data(cfg, data_dir)
     root = resolve_data_dir(data_dir)
-    if root is None:
-        raise ConfigError(
-            f"mimic4ed needs data_dir (or {ENV_DATA_DIR}) pointing at a folder with "
-            f"mimic4ed/train.csv and mimic4ed/test.csv: {_MIMIC_HINT}"
-        )
+    assert root is not None
     paths = {part: root / "mimic4ed" / f"{part}.csv" for part in ("train", "test")}
-    absent = [str(p) for p in paths.values() if not p.is_file()]
-    if absent:
-        raise ConfigError(
-            f"mimic4ed files not found: {', '.join(absent)}; {_MIMIC_HINT} and put its "
-            "train.csv and test.csv there"
-        )
     train = pd.read_csv(paths["train"], low_memory=False)
     test = pd.read_csv(paths["test"], low_memory=False)
 
@@ -322,6 +313,26 @@ def check_dataset_config(cfg: DatasetConfig) -> str:
     if cfg.n_rows <= 0:
         raise ConfigError(f"dataset.n_rows must be positive, got {cfg.n_rows}")
     return variant
+
+
+def check_user_data(cfg: DatasetConfig, data_dir: str | Path | None) -> None:
+    """User-supplied files (mimic4ed) must be where the loader will look: a ConfigError naming
+    them, before any work (public datasets download themselves)."""
+    if cfg.name != "mimic4ed":
+        return
+    root = resolve_data_dir(data_dir)
+    if root is None:
+        raise ConfigError(
+            f"mimic4ed needs data_dir (or {ENV_DATA_DIR}) pointing at a folder with "
+            f"mimic4ed/train.csv and mimic4ed/test.csv: {_MIMIC_HINT}"
+        )
+    absent = [str(root / "mimic4ed" / f"{part}.csv") for part in ("train", "test")]
+    absent = [p for p in absent if not Path(p).is_file()]
+    if absent:
+        raise ConfigError(
+            f"mimic4ed files not found: {', '.join(absent)}; {_MIMIC_HINT} and put its "
+            "train.csv and test.csv there"
+        )
 
 
 def dataset_identity(cfg: DatasetConfig, data_dir: str | Path | None) -> str | None:

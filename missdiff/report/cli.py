@@ -87,7 +87,11 @@ def write_report(
     `include_unrun`: also experiment modules without records (paper values, "not run").
     `profile`: only the records of that profile (default: each cell shows its highest profile).
     `records`: the records of `records_dir` when the caller has read them already."""
-    groups = group_records(iter_records(records_dir) if records is None else records, profile)
+    everything = list(iter_records(records_dir) if records is None else records)
+    # A record that a newer configuration of its job replaced (scripts/mark_superseded.py) stays
+    # on disk and out of the tables.
+    current = [rec for rec in everything if "superseded" not in rec.metrics]
+    groups = group_records(current, profile)
     names: Iterable[str] = set(groups) | (set(experiment_modules()) if include_unrun else set())
     if only is not None:
         names = {only} if only in groups or include_unrun else set()
@@ -118,8 +122,8 @@ def write_report(
         written.claims.append(atomic_write_text(out_dir / "claims.md",
                                                 claims_page(claim_rows, profile)))  # fmt: skip
     if status_rows and only is None:
-        written.status.append(atomic_write_text(out_dir / "status.md",
-                                                status_page(status_rows, profile)))  # fmt: skip
+        page = status_page(status_rows, profile, len(everything) - len(current))
+        written.status.append(atomic_write_text(out_dir / "status.md", page))
     return written
 
 

@@ -245,8 +245,9 @@ def _paper_order(table: str) -> tuple:
     return (ours, *[(0, int(p)) if p.isdigit() else (1, p) for p in parts])
 
 
-def status_page(rows: list[tuple[str, str]], profile: str | None) -> str:
-    """`status.md`: how far each table has got, one (table, status_row) per table."""
+def status_page(rows: list[tuple[str, str]], profile: str | None, superseded: int = 0) -> str:
+    """`status.md`: how far each table has got, one (table, status_row) per table; `superseded`
+    counts the records left out because a newer configuration of their job replaced them."""
     scope = f"records at the `{profile}` profile" if profile else "each cell at its highest profile"
     intro = (
         f"Counted from the tables' CSVs ({scope}). A cell is one (row, column) of a table that has"
@@ -256,6 +257,12 @@ def status_page(rows: list[tuple[str, str]], profile: str | None) -> str:
         " `failed only`: every record of the cell failed. What each pending sweep costs:"
         " `python scripts/sweep_budget.py --profile quick`."
     )
+    if superseded:
+        intro += (
+            f" {superseded} records of older configurations of their jobs (e.g. a budget that"
+            " changed) are kept under results/runs, marked `superseded` by"
+            " scripts/mark_superseded.py, and left out of every table."
+        )
     header = ("table", "cells", "ran", "n>=2", "seeds", "at paper", "at quick", "not applicable",
               "not run", "failed only")  # fmt: skip
     ordered = [row for _, row in sorted(rows, key=lambda r: _paper_order(r[0]))]
