@@ -419,3 +419,22 @@ def test_a_superseded_record_stays_on_disk_and_out_of_the_tables(tmp_path) -> No
     assert row["Diff-mean"].startswith("not run")
     assert len(list(iter_records(records))) == 2
     assert "1 records of older configurations" in (tmp_path / "tables" / "status.md").read_text()
+
+
+def test_a_table_says_which_budget_its_diffusion_models_used() -> None:
+    from missdiff.records import Record
+    from missdiff.report.render import budget_line
+
+    def rec(profile: str, **model) -> Record:
+        base = {"name": "missdiff", "epochs": 500, "batch_size": 8, "channels": 64, "n_heads": 2,
+                "num_steps": 150, "train_steps": 0, "denoiser": "backbone"}  # fmt: skip
+        return Record(Path("x"), {"profile": {"name": profile}, "model": {**base, **model}})
+
+    line = budget_line([rec("paper"), rec("quick", train_steps=5000, denoiser="mlp",
+                                           mlp_width=512, mlp_depth=4, ema_decay=0.999),
+                        Record(Path("y"), {"profile": {"name": "quick"},
+                                           "model": {"name": "mean_mode"}})])  # fmt: skip
+    assert line == (
+        "Diffusion models trained for `paper`: 500 epochs of batch 8, backbone 64 channels,"
+        " 2 heads, T = 150 / `quick`: 5,000 steps of batch 8, MLP 512x4, T = 150, EMA 0.999."
+    )

@@ -102,6 +102,33 @@ def reproduce_command(
     return "missdiff-run -m " + " ".join(parts) + " && missdiff-report"
 
 
+def budget_text(model: Mapping[str, Any]) -> str:
+    """A diffusion model's training budget and denoiser in words, from its config section."""
+    steps = model.get("train_steps") or 0
+    budget = f"{steps:,} steps" if steps else f"{model['epochs']} epochs"
+    if model.get("denoiser", "backbone") == "mlp":
+        net = f"MLP {model.get('mlp_width')}x{model.get('mlp_depth')}"
+    else:
+        net = f"backbone {model.get('channels')} channels, {model.get('n_heads')} heads"
+    ema = f", EMA {model['ema_decay']:g}" if model.get("ema_decay") else ""
+    return f"{budget} of batch {model['batch_size']}, {net}, T = {model.get('num_steps')}{ema}"
+
+
+def budget_line(records: Sequence[Record]) -> str:
+    """Which budgets the diffusion models of these cells trained with, per profile (a table says
+    which budget it used; the imputation and generation tables use different ones)."""
+    seen: dict[str, set[str]] = {}
+    for rec in records:
+        model = rec.config.get("model", {})
+        if "num_steps" in model and "batch_size" in model:  # the diffusion models
+            profile = str(rec.config.get("profile", {}).get("name", ""))
+            seen.setdefault(profile, set()).add(budget_text(model))
+    if not seen:
+        return ""
+    parts = [f"`{p}`: {'; '.join(sorted(b))}" for p, b in sorted(seen.items())]
+    return "Diffusion models trained for " + " / ".join(parts) + "."
+
+
 def build_table(
     experiment: str,
     records: list[Record],
@@ -151,6 +178,9 @@ def build_table(
             lines += ["", requires.strip()]
     if spec.notes:
         lines += ["", spec.notes.strip()]
+    budgets = budget_line(records)
+    if budgets:
+        lines += ["", budgets]
     lines += [
         "",
         f"Reproduce: `{reproduce_command(records, experiment, sweeps)}`",
