@@ -99,6 +99,42 @@ class TabularEncoder:
         self._fitted = True
         return self
 
+    # ------------------------------------------------------------------ saving
+
+    def state(self) -> dict[str, Any]:
+        """What a fitted encoder holds, as plain Python values (torch.load(weights_only=True)
+        reads them back; missdiff.estimator saves a model with it)."""
+        self._check_fitted()
+        return {
+            "columns": list(self.schema.columns),
+            "categorical": list(self.schema.categorical),
+            "scaling": self.scaling,
+            "onehot": self.onehot,
+            "minimum": dict(self.minimum),
+            "maximum": dict(self.maximum),
+            "offset": dict(self._offset),
+            "scale": dict(self._scale),
+            "categories": {c: list(v) for c, v in self.categories.items()},
+            "dtypes": {c: str(d) for c, d in self.dtypes.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], schema: Schema) -> TabularEncoder:
+        """The fitted encoder `state()` described, for `schema` (which must match it)."""
+        if (
+            list(schema.columns) != state["columns"]
+            or list(schema.categorical) != state["categorical"]
+        ):
+            raise MissDiffError("saved encoder does not match the schema it is loaded with")
+        enc = cls(schema, scaling=state["scaling"], onehot=state["onehot"])
+        enc.minimum, enc.maximum = dict(state["minimum"]), dict(state["maximum"])
+        enc._offset, enc._scale = dict(state["offset"]), dict(state["scale"])
+        enc.categories = {c: list(v) for c, v in state["categories"].items()}
+        enc.dtypes = {c: pd.api.types.pandas_dtype(d) for c, d in state["dtypes"].items()}
+        enc._index = {c: pd.Index(v, dtype=object) for c, v in enc.categories.items()}
+        enc._fitted = True
+        return enc
+
     # ------------------------------------------------------------------ layout
 
     @property
