@@ -339,8 +339,6 @@ class _DiffusionEstimator(TableEstimator):
     @classmethod
     def load(cls, path: str | Path) -> _DiffusionEstimator:
         """A fitted estimator from `save`'s file (read with weights_only: no code is loaded)."""
-        import pickle
-
         import torch
 
         path = Path(path)
@@ -348,8 +346,9 @@ class _DiffusionEstimator(TableEstimator):
             raise MissDiffError(f"no saved model at {path}")
         try:
             bundle = torch.load(path, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, EOFError) as err:
-            raise MissDiffError(f"{path} is not a saved missdiff model ({err})") from None
+        except Exception as err:  # any file that is not a torch archive ends up here
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise MissDiffError(f"{path} is not a saved missdiff model ({reason})") from None
         if not isinstance(bundle, dict) or bundle.get("format") != SAVE_FORMAT:
             raise MissDiffError(f"{path} is not a saved missdiff model")
         if bundle.get("version") != SAVE_VERSION:
@@ -426,6 +425,11 @@ class GAINImputer(_LibraryImputer):
     """GAIN (hyperimpute's `gain`)."""
 
     model_name = "gain"
+
+
+def load(path: str | Path) -> _DiffusionEstimator:
+    """The fitted MissDiff or CSDIT estimator saved at `path`."""
+    return _DiffusionEstimator.load(path)
 
 
 ESTIMATORS: dict[str, type[TableEstimator]] = {
