@@ -33,10 +33,17 @@ class DatasetConfig:
     all_continuous: bool = False
     # Fraction of rows held out as the test fold when the dataset has no official split.
     test_fraction: float = 0.2
-    # mimic4ed only: columns to keep and the prediction target (user-supplied data).
+    # User tables (csv, mimic4ed; missdiff/data/user_table.py): the CSV file(s), the columns
+    # to keep (empty: all), the categorical ones (empty: the text columns), the prediction
+    # target and its task (empty: from the target's type), extra strings that mean missing.
+    # `target` also names the target a public dataset must have.
+    path: str | None = None
+    test_path: str | None = None
     columns: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
     target: str | None = None
+    task: str | None = None
+    na_values: list[str] = field(default_factory=list)
 
 
 @dataclass

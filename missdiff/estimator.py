@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from missdiff.data.schema import Schema
+from missdiff.data.schema import Schema, infer_schema
 from missdiff.errors import MissDiffError
 from missdiff.files import atomic_path
 
@@ -42,55 +42,6 @@ SAVE_FORMAT = "missdiff-estimator"
 SAVE_VERSION = 1
 # Independent random streams, as in a run (missdiff/pipeline.py): fit and inference.
 _FIT, _INFERENCE = 3, 4
-
-
-def infer_schema(data: pd.DataFrame, categorical: Sequence[str] | None = None) -> Schema:
-    """The schema of a user's table, with one-line errors for tables no model can use.
-
-    Numbers are continuous; strings, booleans and pandas categories are categorical. With
-    `categorical`, exactly the named columns are categorical and every other one must hold
-    numbers (a text value there is named)."""
-    if not isinstance(data, pd.DataFrame):
-        raise MissDiffError(f"expected a pandas DataFrame, got {type(data).__name__}")
-    if data.shape[1] == 0:
-        raise MissDiffError("the table has no columns")
-    if len(data) < 2:
-        raise MissDiffError(f"the table has {len(data)} row(s); a model needs at least 2")
-    duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if duplicated:
-        raise MissDiffError(f"duplicate column names {duplicated}; rename them")
-    empty = [str(c) for c in data.columns if data[c].isna().all()]
-    if empty:
-        raise MissDiffError(f"column(s) {empty} have no value at all; drop them")
-    columns = tuple(data.columns)
-    if categorical is None:
-        cats = tuple(c for c in columns if not _numeric_dtype(data[c]))
-    else:
-        unknown = [c for c in categorical if c not in columns]
-        if unknown:
-            raise MissDiffError(f"categorical column(s) {unknown} are not in the table")
-        cats = tuple(c for c in columns if c in set(categorical))
-        for col in columns:
-            if col not in cats and not _numeric_dtype(data[col]):
-                numbers = pd.to_numeric(data[col], errors="coerce")
-                bad = data[col][numbers.isna() & data[col].notna()]
-                if len(bad):
-                    raise MissDiffError(
-                        f"column {col!r} is numeric (not in categorical) but holds "
-                        f"{str(bad.iloc[0])!r}; list it as categorical or fix the value"
-                    )
-    for col in columns:
-        if col not in cats:
-            values = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
-            if np.isinf(values).any():
-                raise MissDiffError(
-                    f"column {col!r} holds inf; replace it by NaN (missing) or a finite value"
-                )
-    return Schema(columns, cats)
-
-
-def _numeric_dtype(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
 def _seed(random_state: Any) -> int:

@@ -45,7 +45,9 @@ BEFORE_ANY_WORK = [
     (["missingness=mar", "missingness.input_fraction=0"], "input_fraction"),
     (["dataset=wine", "dataset.variant=rose"], "red, white"),
     (["dataset=wine", "dataset.test_fraction=0"], "test_fraction"),
-    (["dataset=wine", "dataset.columns=[a]"], "mimic4ed only"),
+    (["dataset=wine", "dataset.columns=[a]"], "apply to user tables"),
+    (["dataset=csv"], "needs dataset.path"),
+    (["dataset=csv", "dataset.path=/no/such.csv"], "no file /no/such.csv"),
     (["model=mean_mode", "evaluator=fidelity"], "can only impute"),
     (["model=mean_mode", "evaluator=generation"], "can only impute"),
     (["model=stasy_mean", "evaluator=rmse"], "can only sample"),
@@ -56,7 +58,7 @@ BEFORE_ANY_WORK = [
     (["logger=wandb", "logger.mode=sometimes"], "logger.mode"),
     (["seed=-1"], "seed"),
     (["data_dir=/no/such/folder"], "data_dir"),
-    (["dataset=mimic4ed", f"data_dir={tempfile.gettempdir()}"], "mimic4ed files not found"),
+    (["dataset=mimic4ed", f"data_dir={tempfile.gettempdir()}"], "mimic4ed-benchmark"),
     (["+model.chanels=3"], "no field(s) ['chanels']"),
     (["model=missdiff", "model.epochs=many"], "epochs"),
 ]
@@ -107,7 +109,7 @@ def test_a_column_empty_in_the_data_itself_is_named(tmp_path) -> None:
     frame = pd.DataFrame({"a": rng.normal(size=50), "b": np.nan, "c": rng.normal(size=50)})
     root = user_tables(tmp_path / "data", frame[:40], frame[40:])
     cfg = compose([*USER_TABLE, f"data_dir={root}", f"records_dir={tmp_path / 'runs'}"])
-    with pytest.raises(ConfigError, match=r"\['b'\] have no value in the data itself"):
+    with pytest.raises(ConfigError, match=r"\['b'\] have no value"):
         execute(cfg)
     assert not (tmp_path / "runs").exists()
 
@@ -177,3 +179,23 @@ def test_ctrl_c_ends_with_one_line_and_keeps_the_checkpoint(tmp_path, data_dir) 
     assert err.strip().splitlines()[-1].startswith("missdiff-run: interrupted;")
     assert list(records.glob(".checkpoints/*/*.pt"))  # kept for the resumed run
     assert not [p for p in records.iterdir() if not p.name.startswith(".")]  # no record
+
+
+def test_csv_tables_of_one_file_name_in_two_folders_get_two_records(tmp_path) -> None:
+    """`dataset=csv dataset.path=data.csv` read from two data folders: same config, different
+    data, so different keys (the files' checksums are in the key), and each its own RMSE."""
+    rng = np.random.default_rng(3)
+    results = []
+    for i in range(2):
+        folder = tmp_path / f"data{i}"
+        folder.mkdir()
+        a = rng.normal(size=80) * (1 + 5 * i)
+        pd.DataFrame({"a": a, "b": a + rng.normal(size=80), "c": rng.choice(["x", "y"], 80)}
+                     ).to_csv(folder / "data.csv", index=False)  # fmt: skip
+        cfg = compose(["dataset=csv", "dataset.path=data.csv", "missingness=mcar_independent",
+                       "profile=smoke", f"data_dir={folder}",
+                       f"records_dir={tmp_path / 'runs'}"])  # fmt: skip
+        results.append(execute(cfg))
+    assert [r["status"] for r in results] == ["COMPLETED", "COMPLETED"]
+    assert results[0]["key"] != results[1]["key"] and not results[1].get("skipped")
+    assert results[0]["metrics"]["rmse"] != results[1]["metrics"]["rmse"]

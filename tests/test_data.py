@@ -100,6 +100,7 @@ def test_default_variants_are_explicit(data_dir):
         "concrete": "default",
         "libras": "default",
         "diabetes": "raw",
+        "csv": "default",
         "mimic4ed": "default",
     }
     assert _load(data_dir, "wine").name == "wine-red"
@@ -169,7 +170,7 @@ def test_unknown_names_list_valid_ones(data_dir):
     with pytest.raises(MissDiffError) as exc:
         _load(data_dir, "wine", "rose")
     assert "red" in _one_line(exc) and "white" in str(exc.value)
-    with pytest.raises(MissDiffError, match="mimic4ed only"):
+    with pytest.raises(MissDiffError, match="apply to user tables"):
         _load(data_dir, "wine", columns=["alcohol"])
     with pytest.raises(MissDiffError, match="target"):
         _load(data_dir, "wine", target="alcohol")
@@ -214,6 +215,7 @@ def test_mimic4ed_absent_says_what_to_supply(tmp_path, monkeypatch):
         _load(tmp_path, "mimic4ed")
     message = _one_line(exc)
     assert str(tmp_path / "mimic4ed" / "train.csv") in message and "test.csv" in message
+    assert "nliulab/mimic4ed-benchmark" in message
 
 
 def test_mimic4ed_reads_user_files(tmp_path):
@@ -235,7 +237,7 @@ def test_mimic4ed_reads_user_files(tmp_path):
     assert table.data.shape == (50, 4) and table.schema.task == "regression"
     assert (table.split == "train").sum() == 40 and (table.split == "test").sum() == 10
     assert table.data["triage_heartrate"].isna().any()
-    with pytest.raises(MissDiffError, match="'note' is not numeric"):
+    with pytest.raises(MissDiffError, match=r"'note' is numeric .* holds 'x'"):
         _load(tmp_path, "mimic4ed", categorical=["gender"])
     with pytest.raises(MissDiffError, match="lacks"):
         _load(tmp_path, "mimic4ed", columns=["age", "spo2"])

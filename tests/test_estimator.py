@@ -12,8 +12,9 @@ import pytest
 from sklearn.base import clone
 
 import missdiff
+from missdiff.data.schema import infer_schema
 from missdiff.errors import MissDiffError
-from missdiff.estimator import ESTIMATORS, infer_schema
+from missdiff.estimator import ESTIMATORS
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -11,6 +11,7 @@ Datasets and variants (the first listed is what `variant: default` means):
 | concrete  | default                | 1030 x 9           | strength (regression)             |
 | libras    | default                | 360 x 91           | class (classification)            |
 | diabetes  | raw, scaled            | 442 x 11           | progression (regression)          |
+| csv       | default                | dataset.path       | dataset.target                    |
 | mimic4ed  | default                | user-supplied      | dataset.target                    |
 
 Choices where the paper is silent:
@@ -36,9 +37,10 @@ import pandas as pd
 
 from missdiff.config import DatasetConfig
 from missdiff.data.bayesnet import simulate_bayesnet
-from missdiff.data.download import ENV_DATA_DIR, fetch, resolve_data_dir, sha256_of
+from missdiff.data.download import fetch, resolve_data_dir
 from missdiff.data.schema import Schema, Table, category_order
 from missdiff.data.sources import source
+from missdiff.data.user_table import csv_identity, csv_paths, load_user_table
 from missdiff.errors import ConfigError, MissDiffError
 
 Loader = Callable[[str, DatasetConfig, Path | None, np.random.Generator], Table]
@@ -48,6 +50,9 @@ Loader = Callable[[str, DatasetConfig, Path | None, np.random.Generator], Table]
 class DatasetSpec:
     loader: Loader
     variants: tuple[str, ...]  # the first is the default
+    user_files: bool = False  # the user's CSV files (dataset.path), not a public download
+    hint: str = ""  # where a user table's files come from, for its "not found" error
+    paths: tuple[str | None, str | None] = (None, None)  # a user table's default files
 
     @property
     def default_variant(self) -> str:
@@ -224,7 +229,7 @@ def _load_diabetes(
     return Table(f"diabetes-{variant}", data, schema)
 
 
-# -- bayesnet, mimic4ed -------------------------------------------------------------------------
+# -- bayesnet, user tables ---------------------------------------------------------------------
 def _load_bayesnet(
     variant: str, cfg: DatasetConfig, data_dir: Path | None, rng: np.random.Generator
 ) -> Table:
@@ -233,50 +238,16 @@ def _load_bayesnet(
 
 _MIMIC_HINT = (
     "run the nliulab/mimic4ed-benchmark pipeline (extract_master_dataset.py, then "
-    "data_general_processing.py) on your credentialed MIMIC-IV-ED copy"
+    "data_general_processing.py) on your credentialed MIMIC-IV-ED copy and put its train.csv "
+    "and test.csv in <data_dir>/mimic4ed/"
 )
 
 
-def _load_mimic4ed(
+def _load_user_table(
     variant: str, cfg: DatasetConfig, data_dir: Path | None, rng: np.random.Generator
 ) -> Table:
-    check_user_data(cfg, data_dir)
-    root = resolve_data_dir(data_dir)
-    assert root is not None
-    paths = {part: root / "mimic4ed" / f"{part}.csv" for part in ("train", "test")}
-    train = pd.read_csv(paths["train"], low_memory=False)
-    test = pd.read_csv(paths["test"], low_memory=False)
-
-    columns = list(cfg.columns) or list(train.columns)
-    for part, frame in (("train", train), ("test", test)):
-        lacking = [c for c in columns if c not in frame.columns]
-        if lacking:
-            raise ConfigError(
-                f"mimic4ed {part}.csv lacks dataset.columns {lacking}; fix dataset.columns"
-            )
-    categorical = list(cfg.categorical)
-    stray = [c for c in categorical if c not in columns]
-    if stray:
-        raise ConfigError(f"dataset.categorical {stray} are not in dataset.columns; add them")
-    target = cfg.target
-    if target is not None and target not in columns:
-        raise ConfigError(f"dataset.target {target!r} is not in dataset.columns; add it")
-
-    data = pd.concat([train[columns], test[columns]], ignore_index=True)
-    for col in columns:
-        if col in categorical or pd.api.types.is_numeric_dtype(data[col]):
-            continue
-        try:
-            pd.to_numeric(data[col], errors="raise")
-        except (ValueError, TypeError):
-            raise ConfigError(
-                f"mimic4ed column {col!r} is not numeric; list it in dataset.categorical or "
-                "leave it out of dataset.columns"
-            ) from None
-    task = None if target is None else ("classification" if target in categorical else "regression")
-    schema = Schema(tuple(columns), tuple(categorical), target, task)
-    split = np.array(["train"] * len(train) + ["test"] * len(test))
-    return Table("mimic4ed", data, schema, split)
+    spec = DATASETS[cfg.name]
+    return load_user_table(cfg, data_dir, spec.hint, spec.paths)
 
 
 # -- registry and entry point -------------------------------------------------------------------
@@ -288,7 +259,14 @@ DATASETS: dict[str, DatasetSpec] = {
     "concrete": DatasetSpec(_load_concrete, ("default",)),
     "libras": DatasetSpec(_load_libras, ("default",)),
     "diabetes": DatasetSpec(_load_diabetes, ("raw", "scaled")),
-    "mimic4ed": DatasetSpec(_load_mimic4ed, ("default",)),
+    "csv": DatasetSpec(_load_user_table, ("default",), user_files=True),
+    "mimic4ed": DatasetSpec(
+        _load_user_table,
+        ("default",),
+        user_files=True,
+        hint=_MIMIC_HINT,
+        paths=("mimic4ed/train.csv", "mimic4ed/test.csv"),
+    ),
 }
 
 
@@ -303,10 +281,14 @@ def check_dataset_config(cfg: DatasetConfig) -> str:
             f"unknown variant {cfg.variant!r} of dataset {cfg.name!r}; choose one of: "
             f"{', '.join(spec.variants)} (or default = {spec.default_variant})"
         )
-    if cfg.name != "mimic4ed" and (list(cfg.columns) or list(cfg.categorical)):
+    user_only = {"path": cfg.path, "test_path": cfg.test_path, "columns": list(cfg.columns),
+                 "categorical": list(cfg.categorical), "task": cfg.task,
+                 "na_values": list(cfg.na_values)}  # fmt: skip
+    given = [f"dataset.{k}" for k, v in user_only.items() if v]
+    if not spec.user_files and given:
         raise ConfigError(
-            "dataset.columns and dataset.categorical apply to mimic4ed only; leave them empty "
-            f"for {cfg.name!r}"
+            f"{', '.join(given)} apply to user tables (dataset=csv, mimic4ed) only; leave them "
+            f"out for {cfg.name!r}"
         )
     if not 0.0 < cfg.test_fraction < 1.0:
         raise ConfigError(f"dataset.test_fraction must be in (0, 1), got {cfg.test_fraction}")
@@ -316,36 +298,21 @@ def check_dataset_config(cfg: DatasetConfig) -> str:
 
 
 def check_user_data(cfg: DatasetConfig, data_dir: str | Path | None) -> None:
-    """User-supplied files (mimic4ed) must be where the loader will look: a ConfigError naming
-    them, before any work (public datasets download themselves)."""
-    if cfg.name != "mimic4ed":
-        return
-    root = resolve_data_dir(data_dir)
-    if root is None:
-        raise ConfigError(
-            f"mimic4ed needs data_dir (or {ENV_DATA_DIR}) pointing at a folder with "
-            f"mimic4ed/train.csv and mimic4ed/test.csv: {_MIMIC_HINT}"
-        )
-    absent = [str(root / "mimic4ed" / f"{part}.csv") for part in ("train", "test")]
-    absent = [p for p in absent if not Path(p).is_file()]
-    if absent:
-        raise ConfigError(
-            f"mimic4ed files not found: {', '.join(absent)}; {_MIMIC_HINT} and put its "
-            "train.csv and test.csv there"
-        )
+    """A user table's files must exist (a ConfigError naming them, before any work); public
+    datasets download themselves."""
+    spec = DATASETS.get(cfg.name)
+    if spec is not None and spec.user_files:
+        csv_paths(cfg, data_dir, spec.hint, spec.paths)
 
 
 def dataset_identity(cfg: DatasetConfig, data_dir: str | Path | None) -> str | None:
     """What names the data beyond the config: None for a dataset whose files are pinned by
-    checksum (missdiff/data/sources.py) or simulated; the files' sha256 for user data, so two
-    tables under one name never share a record."""
-    if cfg.name != "mimic4ed":
+    checksum (missdiff/data/sources.py) or simulated; the files' sha256 for a user table, so
+    two tables under one name never share a record."""
+    spec = DATASETS.get(cfg.name)
+    if spec is None or not spec.user_files:
         return None
-    root = resolve_data_dir(data_dir)
-    paths = [root / "mimic4ed" / f"{part}.csv" for part in ("train", "test")] if root else []
-    if not all(p.is_file() for p in paths):
-        return None  # the loader names what is missing
-    return "sha256:" + "+".join(sha256_of(p)[:16] for p in paths)
+    return csv_identity(cfg, data_dir, spec.paths)
 
 
 def load_dataset(
@@ -362,7 +329,7 @@ def load_dataset(
     if root is not None and not root.is_dir():
         raise ConfigError(f"data_dir {root} is not a folder; point data_dir at the datasets")
     table = spec.loader(variant, cfg, root, rng)
-    if cfg.name != "mimic4ed" and cfg.target is not None and cfg.target != table.schema.target:
+    if not spec.user_files and cfg.target is not None and cfg.target != table.schema.target:
         raise ConfigError(
             f"dataset {cfg.name!r} has target {table.schema.target!r}, not {cfg.target!r}; "
             "remove dataset.target or set it to that column"
