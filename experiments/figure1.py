@@ -5,11 +5,12 @@ figure1.md lists ours, with no paper column.
 
 Sweeps (both tag their runs `experiment: figure1`): a Hydra sweep is one grid, and the paper's
 ratios differ by mechanism, so there are two files:
-- configs/experiment/figure1_row.yaml: row missing at 0.2, 0.4, 0.6, 0.8 (with 5 columns, row
-  missing hides floor(5 * ratio) entries per row: 0.1 would hide none, 0.9 four of five; the
+- missdiff/configs/experiment/figure1_row.yaml: row missing at 0.2, 0.4, 0.6, 0.8 (with 5 columns,
+  row missing hides floor(5 * ratio) entries per row: 0.1 would hide none, 0.9 four of five; the
   paper uses these four ratios);
-- configs/experiment/figure1_colind.yaml: column and independent missing at 0.1, 0.2, ..., 0.9.
-3 seeds each ("3 repetitions"), `evaluator=generation` (fidelity only: the network has no target).
+- missdiff/configs/experiment/figure1_colind.yaml: column and independent missing at 0.1, 0.2, ...,
+  0.9. 3 seeds each ("3 repetitions"), `evaluator=generation` (fidelity only: the network has no
+  target).
 
 Choices where the paper is silent: the simulated table has `profile.bayesnet_rows` rows (10,000
 at the paper profile), 80 % of them train the generator and fidelity compares the synthetic rows

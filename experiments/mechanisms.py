@@ -1,7 +1,7 @@
 """Not a paper table: Mean/Mode imputation RMSE under every missingness mechanism.
 
 It exercises the whole spine (config -> data -> mechanism -> model -> evaluator -> record -> table)
-on three small datasets. Sweep: configs/experiment/mechanisms.yaml.
+on three small datasets. Sweep: missdiff/configs/experiment/mechanisms.yaml.
 """
 
 from missdiff.report.spec import TableSpec

@@ -1,7 +1,7 @@
 """Table 1: imputation RMSE on six UCI datasets (the paper's values beside ours).
 
-Protocol (TabCSDI's, Appendix C.1): configs/experiment/table1.yaml. Which dataset variants the
-paper used was inferred by recomputing its Mean/Mode row (see results/NOTES.md): Census =
+Protocol (TabCSDI's, Appendix C.1): missdiff/configs/experiment/table1.yaml. Which dataset variants
+the paper used was inferred by recomputing its Mean/Mode row (see results/NOTES.md): Census =
 TabCSDI's 20k subset, Breast = the original 699-row data with the class kept as a 10th numeric
 column, Wine = white, Concrete = all 9 columns, Libras = all 91 columns, Diabetes = scikit-learn's
 raw data with the target appended (the paper's Diabetes column does not reproduce under any one

@@ -2,13 +2,13 @@
 diffusion models (250 at the paper profile instead of 1000), Census, MCAR at ratio 0.2
 (Appendix C.6.4).
 
-Sweep: configs/experiment/table18_19.yaml. It sets `model.epochs: ${profile.generation.epochs}` for
-every model of the sweep: the diffusion models' own epochs already are that value, so their runs
-are table2's (same config, same record, shared), and STaSy's epochs become the diffusion models'
-instead of `profile.stasy_epochs`. STaSy's likelihood fine-tuning keeps its own epochs
-(`profile.stasy_finetune_epochs`, 50 at the paper profile): the paper says "the same training
-epochs (250 epochs)" and does not say the fine-tuning was dropped. At the `quick` profile both
-counts are 30, so this table's STaSy runs are then table2's as well.
+Sweep: missdiff/configs/experiment/table18_19.yaml. It sets `model.epochs:
+${profile.generation.epochs}` for every model of the sweep: the diffusion models' own epochs
+already are that value, so their runs are table2's (same config, same record, shared), and STaSy's
+epochs become the diffusion models' instead of `profile.stasy_epochs`. STaSy's likelihood
+fine-tuning keeps its own epochs (`profile.stasy_finetune_epochs`, 50 at the paper profile): the
+paper says "the same training epochs (250 epochs)" and does not say the fine-tuning was dropped. At
+the `quick` profile both counts are 30, so this table's STaSy runs are then table2's as well.
 """
 
 from __future__ import annotations

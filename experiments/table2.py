@@ -1,7 +1,7 @@
 """Table 2 (utility, XGBoost accuracy) and, from the same runs, Tables 7, 10 and 13-17: Census
 under the three MCAR mechanisms at ratio 0.2 (Section 4.3.2, Appendix C.6).
 
-Sweep: configs/experiment/table2.yaml (6 generators x 3 mechanisms x 3 seeds, `evaluator=
+Sweep: missdiff/configs/experiment/table2.yaml (6 generators x 3 mechanisms x 3 seeds, `evaluator=
 generation`). One run scores fidelity and utility of one synthetic sample, so every table below is
 a different metric of the same 54 records.
 

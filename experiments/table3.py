@@ -2,13 +2,13 @@
 MIMIC-IV-ED under the three MCAR mechanisms at ratio 0.2 (Section 4.3.2, Appendix C.6).
 
 MIMIC-IV-ED is credentialed data: this experiment runs only on user-supplied files (REQUIRES).
-Sweeps: configs/experiment/table3.yaml (MissDiff, Diff-mean, CSDI_T with T = 150 diffusion steps,
-the paper's setting for this dataset, Section 4.2) and table3_stasy.yaml (STaSy-mean: a VE SDE in
-continuous time, which has no step count). Diff-delete and STaSy-delete are not run: the paper
-reports that no row is left after deletion.
+Sweeps: missdiff/configs/experiment/table3.yaml (MissDiff, Diff-mean, CSDI_T with T = 150 diffusion
+steps, the paper's setting for this dataset, Section 4.2) and table3_stasy.yaml (STaSy-mean: a VE
+SDE in continuous time, which has no step count). Diff-delete and STaSy-delete are not run: the
+paper reports that no row is left after deletion.
 
 Choices where the paper is silent: the columns and the regression target are the user's
-(configs/dataset/mimic4ed.yaml: all columns of train.csv and the target `ed_los_hours` by
+(missdiff/configs/dataset/mimic4ed.yaml: all columns of train.csv and the target `ed_los_hours` by
 default); the benchmark pipeline's own train/test split is used as the real train/test rows.
 """
 
@@ -25,8 +25,9 @@ REQUIRES = (
     " pipeline (nliulab/mimic4ed-benchmark: extract_master_dataset.py, then"
     " data_general_processing.py) on your own MIMIC-IV-ED copy and put its `train.csv` and"
     " `test.csv` in `<data_dir>/mimic4ed/` (`data_dir=...` or `$MISSDIFF_DATA_DIR`). Columns,"
-    " categorical columns and the regression target are set in configs/dataset/mimic4ed.yaml"
-    " (`dataset.columns`, `dataset.categorical`, `dataset.target`)."
+    " categorical columns and the regression target are set in"
+    " missdiff/configs/dataset/mimic4ed.yaml (`dataset.columns`, `dataset.categorical`,"
+    " `dataset.target`)."
 )
 NOTES = (
     "MIMIC-IV-ED (user-supplied), the benchmark pipeline's train/test split; regression target"

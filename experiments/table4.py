@@ -1,11 +1,11 @@
 """Table 4 (utility, XGBoost accuracy) and, from the same runs, Tables 9 (fidelity) and 12 (F1,
 weighted F1, AUROC): Census under MAR and NMAR at ratio 0.2 (Section 4.3.2, Appendix C.6).
 
-Sweep: configs/experiment/table4.yaml (6 generators x 2 mechanisms x 3 seeds). Census set-up as
-in Table 2 (experiments/table2.py). MAR / NMAR follow Appendix C.2 (Muzellec et al. 2020): a share
-of the columns (`missingness.input_fraction`, 0.3: the paper gives no share) stays observed and
-drives a logistic model of the others' missingness; NMAR masks those inputs too. Some rows stay
-complete, so the deletion baselines apply here.
+Sweep: missdiff/configs/experiment/table4.yaml (6 generators x 2 mechanisms x 3 seeds). Census
+set-up as in Table 2 (experiments/table2.py). MAR / NMAR follow Appendix C.2 (Muzellec et al.
+2020): a share of the columns (`missingness.input_fraction`, 0.3: the paper gives no share) stays
+observed and drives a logistic model of the others' missingness; NMAR masks those inputs too. Some
+rows stay complete, so the deletion baselines apply here.
 """
 
 from __future__ import annotations

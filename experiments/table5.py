@@ -3,18 +3,19 @@
 The paper does not name the dataset. We use Census (`dataset=census_tabcsdi`, TabCSDI's 20,000-row
 subset of Table 1): the paper's MAR/NMAR generation experiments (Table 4) are on Census, and the
 paper's values (0.1053 / 0.1092 for MissDiff) are on the scale of its Table 1 Census column
-(0.089 under MCAR). Everything else is Table 1's protocol (configs/experiment/table1.yaml): a
-seeded 80/20 split, fit on the training rows, impute the hidden entries of the test rows, mean
-over continuous columns of the per-column RMSE on TabCSDI's shifted min-max scale; 5 trials. Only
-the mechanism differs: MAR / NMAR of Appendix C.2 (Muzellec et al. 2020, 30 % of the columns
-drive the logistic model: `missingness.input_fraction`, which the paper does not give).
+(0.089 under MCAR). Everything else is Table 1's protocol
+(missdiff/configs/experiment/table1.yaml): a seeded 80/20 split, fit on the training rows, impute
+the hidden entries of the test rows, mean over continuous columns of the per-column RMSE on
+TabCSDI's shifted min-max scale; 5 trials. Only the mechanism differs: MAR / NMAR of Appendix C.2
+(Muzellec et al. 2020, 30 % of the columns drive the logistic model: `missingness.input_fraction`,
+which the paper does not give).
 
 Two reference rows that the paper does not have: Mean/Mode and MissForest under the same masks
 (seconds per run). Table 1 shows what a diffusion model at a given profile scores against these
 imputers under MCAR; the same anchors under MAR/NMAR say whether a gap to the paper comes from the
 mechanism or from the model's training budget.
 
-Sweep: configs/experiment/table5.yaml.
+Sweep: missdiff/configs/experiment/table5.yaml.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Table 6: MIWAE and MIWAE (modified, "generate-then-impute") beside the other generators on
 Census, row missing at ratio 0.2 (Appendix C.5, Discussion 3).
 
-Sweep: configs/experiment/table6.yaml (8 generators x 3 seeds, `evaluator=generation`). Its runs of
-the six generators of Table 2 have the same configs as table2's row-missing runs, so a finished
-run is shared (tagged with both experiments), not recomputed. Rows: XGBoost accuracy ("Utility
-evaluation") and the SDMetrics score ("Fidelity evaluation"), both in %.
+Sweep: missdiff/configs/experiment/table6.yaml (8 generators x 3 seeds, `evaluator=generation`).
+Its runs of the six generators of Table 2 have the same configs as table2's row-missing runs, so a
+finished run is shared (tagged with both experiments), not recomputed. Rows: XGBoost accuracy
+("Utility evaluation") and the SDMetrics score ("Fidelity evaluation"), both in %.
 """
 
 from __future__ import annotations

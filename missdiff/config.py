@@ -152,5 +152,5 @@ class RunConfig:
 
 
 def register_configs() -> None:
-    """The run schema, for configs/config.yaml's defaults list (`- run_schema`)."""
+    """The run schema, for missdiff/configs/config.yaml's defaults list (`- run_schema`)."""
     ConfigStore.instance().store(name="run_schema", node=RunConfig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 from typing import Any, NamedTuple
 
 from omegaconf import DictConfig, OmegaConf
@@ -22,6 +23,18 @@ class Entry(NamedTuple):
     module: str
     cls: str
     config: str
+    requires: tuple[str, ...] = ()  # optional packages the model or evaluator imports when used
+
+
+# How to install each optional package (pyproject.toml's extras); hyperimpute itself goes in
+# with --no-deps, since its own requirements pull TensorFlow and Jupyter.
+OPTIONAL = {
+    "hyperimpute": "pip install 'missdiff[imputers]' && pip install --no-deps hyperimpute==0.1.17",
+    "sdmetrics": "pip install 'missdiff[generation]'",
+    "xgboost": "pip install 'missdiff[generation]'",
+    "wandb": "pip install 'missdiff[wandb]'",
+}
+_HYPERIMPUTE = ("hyperimpute",)
 
 
 MODELS: dict[str, Entry] = {
@@ -30,21 +43,30 @@ MODELS: dict[str, Entry] = {
     "diff_delete": Entry("missdiff.models.diffusion", "DiffDelete", "DiffusionConfig"),
     "diff_mean": Entry("missdiff.models.diffusion", "DiffMean", "DiffusionConfig"),
     "csdi_t": Entry("baselines.csdi_t", "CsdiT", "DiffusionConfig"),
-    "mice": Entry("baselines.hyperimpute", "Mice", "MiceConfig"),
-    "missforest": Entry("baselines.hyperimpute", "MissForest", "MissForestConfig"),
-    "gain": Entry("baselines.hyperimpute", "Gain", "GainConfig"),
-    "miwae": Entry("baselines.hyperimpute", "Miwae", "MiwaeConfig"),
-    "miwae_modified": Entry("baselines.hyperimpute", "MiwaeModified", "MiwaeModifiedConfig"),
+    "mice": Entry("baselines.hyperimpute", "Mice", "MiceConfig", _HYPERIMPUTE),
+    "missforest": Entry("baselines.hyperimpute", "MissForest", "MissForestConfig", _HYPERIMPUTE),
+    "gain": Entry("baselines.hyperimpute", "Gain", "GainConfig", _HYPERIMPUTE),
+    "miwae": Entry("baselines.hyperimpute", "Miwae", "MiwaeConfig", _HYPERIMPUTE),
+    "miwae_modified": Entry(
+        "baselines.hyperimpute", "MiwaeModified", "MiwaeModifiedConfig", _HYPERIMPUTE
+    ),
     "stasy_delete": Entry("baselines.stasy", "StasyDelete", "StasyConfig"),
     "stasy_mean": Entry("baselines.stasy", "StasyMean", "StasyConfig"),
 }
 
 EVALUATORS: dict[str, Entry] = {
     "rmse": Entry("missdiff.evaluation.rmse", "RmseEvaluator", "RmseConfig"),
-    "fidelity": Entry("missdiff.evaluation.fidelity", "FidelityEvaluator", "FidelityConfig"),
-    "utility": Entry("missdiff.evaluation.utility", "UtilityEvaluator", "UtilityConfig"),
+    "fidelity": Entry(
+        "missdiff.evaluation.fidelity", "FidelityEvaluator", "FidelityConfig", ("sdmetrics",)
+    ),
+    "utility": Entry(
+        "missdiff.evaluation.utility", "UtilityEvaluator", "UtilityConfig", ("xgboost",)
+    ),
     "generation": Entry(
-        "missdiff.evaluation.generation", "GenerationEvaluator", "GenerationConfig"
+        "missdiff.evaluation.generation",
+        "GenerationEvaluator",
+        "GenerationConfig",
+        ("sdmetrics", "xgboost"),
     ),
 }
 
@@ -53,6 +75,17 @@ REGISTRIES = {"model": MODELS, "evaluator": EVALUATORS}
 
 class RegistryError(ImportError):
     """A registered model or evaluator whose module or class cannot be loaded: a bug."""
+
+
+class MissingPackageError(ConfigError):
+    """An optional package a model or evaluator needs is not installed; says how to add it."""
+
+
+def require(package: str, who: str) -> None:
+    """Raise MissingPackageError unless `package` can be imported."""
+    if importlib.util.find_spec(package) is None:
+        how = OPTIONAL.get(package, f"pip install {package}")
+        raise MissingPackageError(f"{who} needs {package}, which is not installed: {how}")
 
 
 def _entry(kind: str, name: Any) -> Entry:
@@ -65,10 +98,14 @@ def _entry(kind: str, name: Any) -> Entry:
 def load(kind: str, name: str) -> tuple[type, type]:
     """(class, config dataclass) of a registered model or evaluator."""
     entry = _entry(kind, name)
+    for package in entry.requires:
+        require(package, f"{kind}={name}")
     try:
         module = importlib.import_module(entry.module)
         return getattr(module, entry.cls), getattr(module, entry.config)
     except (ImportError, AttributeError) as err:
+        if isinstance(err, ImportError) and err.name in OPTIONAL:
+            require(err.name, f"{kind}={name}")
         raise RegistryError(
             f"{kind} {name!r} cannot be loaded from {entry.module}.{entry.cls}: "
             f"{type(err).__name__}: {err}"

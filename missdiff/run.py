@@ -49,7 +49,8 @@ from missdiff.records import (
 )
 
 log = logging.getLogger("missdiff")
-CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "configs")
+# Inside the package, so an installed wheel finds them wherever it runs.
+CONFIG_DIR = str(Path(__file__).resolve().parent / "configs")
 # Outcomes a sweep counts besides a record's status; never written into a record.
 SKIPPED, CONFIG_ERROR = "SKIPPED", "CONFIG_ERROR"
 

@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from missdiff.records import FAILED, FINAL_STATUSES, iter_records
 
-SWEEPS = Path(__file__).resolve().parents[1] / "configs" / "experiment"
+SWEEPS = Path(__file__).resolve().parent / "configs" / "experiment"
 
 
 def sweep_jobs(sweep: str, overrides: dict[str, str] | None = None) -> list[list[str]]:

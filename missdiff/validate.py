@@ -24,7 +24,7 @@ from missdiff.data.download import ENV_DATA_DIR
 from missdiff.device import check_device
 from missdiff.errors import ConfigError
 from missdiff.missingness import check_missingness_config
-from missdiff.registry import load, make_config
+from missdiff.registry import load, make_config, require
 
 LOGGERS = {"none": (), "wandb": ("offline", "online", "disabled")}
 
@@ -62,6 +62,8 @@ def check_logger(cfg: DictConfig) -> None:
     modes = LOGGERS[cfg.name]
     if modes and cfg.mode not in modes:
         raise ConfigError(f"logger.mode must be one of {', '.join(modes)}, got {cfg.mode!r}")
+    if cfg.name == "wandb":
+        require("wandb", "logger=wandb")
 
 
 def check_data_dir(data_dir: str | None) -> None:

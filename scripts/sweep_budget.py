@@ -1,6 +1,6 @@
 """What is left of each experiment's sweep at a profile, and what it will cost: prints figures.
 
-Not a test. For every sweep in configs/experiment/ (or the ones named), expands its
+Not a test. For every sweep in missdiff/configs/experiment/ (or the ones named), expands its
 `hydra.sweeper.params` (plus any `--override`s, which replace a swept key as on the
 `missdiff-run -m` command line), composes each job exactly as `missdiff-run` does and looks its
 record key up under the records folder. A pending job's cost is the median wall time of the
@@ -27,7 +27,9 @@ from missdiff.sweep import SWEEPS, Costs, composed_jobs, cost_key
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweeps", nargs="*", help="configs/experiment/<name>.yaml (default: all)")
+    parser.add_argument(
+        "sweeps", nargs="*", help="missdiff/configs/experiment/<name>.yaml (default: all)"
+    )
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--records", default="results/runs")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUES")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG_DIR = REPO / "configs"
+CONFIG_DIR = REPO / "missdiff" / "configs"
 
 
 def shared_data_dir() -> Path | None:

@@ -199,3 +199,18 @@ def test_csv_tables_of_one_file_name_in_two_folders_get_two_records(tmp_path) ->
     assert [r["status"] for r in results] == ["COMPLETED", "COMPLETED"]
     assert results[0]["key"] != results[1]["key"] and not results[1].get("skipped")
     assert results[0]["metrics"]["rmse"] != results[1]["metrics"]["rmse"]
+
+
+def test_a_missing_optional_package_names_the_extra(monkeypatch) -> None:
+    """Without hyperimpute (or sdmetrics, xgboost, wandb) a config that needs it stops before
+    any work with the pip line that adds it."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def without_hyperimpute(name: str, *args):
+        return None if name == "hyperimpute" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_hyperimpute)
+    with pytest.raises(ConfigError, match=r"model=mice needs hyperimpute.*missdiff\[imputers\]"):
+        validate_run(compose(["model=mice", "profile=smoke"]))

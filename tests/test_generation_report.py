@@ -375,7 +375,7 @@ def test_sweep_params_name_existing_options(path: Path) -> None:
         for option in str(params[group]).split(","):
             option = option.strip()
             exists = (CONFIG_DIR / group / f"{option}.yaml").is_file()
-            assert exists, f"{path.name}: {group}={option} has no configs/{group}/{option}.yaml"
+            assert exists, f"{path.name}: {group}={option} has no {group}/{option}.yaml"
     for ratio in str(params.get("missingness.ratio", "0.2")).split(","):
         assert 0.0 < float(ratio) < 1.0
     # The records are tagged with `experiment`, which must name a module with its tables.

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from missdiff.records import COMPLETED, iter_records
-from tests.conftest import REPO, compose
+from tests.conftest import CONFIG_DIR, REPO, compose
 
 FAKE_SLURM = r"""
 import json, os, re, subprocess, sys, time
@@ -160,7 +160,7 @@ def test_slurm_example_file_composes() -> None:
     from missdiff.config import register_configs
 
     register_configs()
-    with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = hydra_compose(
             config_name="config",
             overrides=["hydra/launcher=slurm_example", "experiment=mechanisms"],

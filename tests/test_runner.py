@@ -134,9 +134,9 @@ def test_multirun_resumes_and_report_builds_table(tmp_path, data_dir) -> None:
 
 def test_cli_entry_points_exist() -> None:
     scripts = Path(sys.executable).parent
-    for name in ("missdiff-run", "missdiff-report"):
+    for name in ("missdiff-run", "missdiff-report", "missdiff"):
         assert (scripts / name).exists() or pytest.skip("package not installed as scripts")
-    assert (REPO / "configs" / "config.yaml").exists()
+    assert (REPO / "missdiff" / "configs" / "config.yaml").exists()
 
 
 def test_a_finished_run_serves_every_experiment_that_asks_for_it(tmp_path, data_dir) -> None:

@@ -8,10 +8,10 @@ An experiment module `experiments/<name>.py` may define:
 - `FIGURES: dict[str, Callable[[list[Record]], matplotlib.figure.Figure]]`, written to
   `<figures-out>/<figure>.png` when the experiment has records;
 - `REQUIRES`: text shown in its tables while it has no records (e.g. user-supplied data);
-- `SWEEPS`: the sweep files (configs/experiment/*.yaml) whose runs it collects, when they are not
-  just `<name>` (e.g. figure1 = figure1_row + figure1_colind), for the reproduce command.
-`missdiff-report` writes the tables of every such module, also those with no records yet: the
-paper's values beside "not run".
+- `SWEEPS`: the sweep files (missdiff/configs/experiment/*.yaml) whose runs it collects, when they
+  are not just `<name>` (e.g. figure1 = figure1_row + figure1_colind), for the reproduce command.
+  `missdiff-report` writes the tables of every such module, also those with no records yet: the
+  paper's values beside "not run".
 """
 
 from __future__ import annotations

@@ -1,0 +1,250 @@
+"""The paper's claims about its tables, checked by the same code on its values and on ours.
+
+The paper's text states what its tables show ("For most datasets, MissDiff achieves the lowest
+RMSE", Section 4.1). An experiment's `TableSpec.claims` lists those sentences as `Claim`s, each
+with a check over the table's cells. `missdiff-report` prints under the table whether each claim
+holds in the paper's own values and in our records, and gathers every verdict in `claims.md`: a
+reader sees what we measured and also whether the paper's table supports its text.
+
+Checks are literal: "better" is the cell mean, a claim about every row fails on one row that
+contradicts it, and a row where a needed cell has not run is left out and named, unless a rival
+present already beats the method there (no missing cell can then save the row: it counts as
+"no"). Our comparisons whose margin is within one standard deviation over seeds, or rest on one
+seed, are flagged, never settled in anyone's favour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import spearmanr
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One cell: its mean and, for ours, the spread over seeds and the profile it reached.
+
+    A NaN mean is a cell that does not apply (the paper's "-"); a cell that has not run is not in
+    the table at all."""
+
+    mean: float
+    std: float = math.nan  # sample std over seeds: NaN for the paper's values and for one seed
+    n: int = 0  # seeds: 0 for the paper's values
+    profile: str = ""
+
+
+Table = Mapping[Key, Estimate]
+NEEDS = ("all", "most")  # a claim about every row, or about more than half of them
+
+
+@dataclass(frozen=True)
+class Verdict:
+    holds: bool | None  # None: no row could be checked
+    text: str
+
+    def line(self) -> str:
+        word = {True: "holds", False: "does not hold", None: "not checkable"}[self.holds]
+        return f"{word}: {self.text}" if self.text else word
+
+
+Check = Callable[[Table, bool], Verdict]  # (cells, higher_is_better) -> verdict
+
+
+def _need(need: str) -> str:
+    if need not in NEEDS:
+        raise ValueError(f"need must be one of {NEEDS}, got {need!r}")
+    return need
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence of the paper about a table, and how to check it on one table of cell means."""
+
+    quote: str  # the paper's words
+    where: str  # where the paper says it, e.g. "Section 4.1"
+    check: Check
+    reading: str = ""  # how we read words that need a reading ("most", "better")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _split(table: Table, axis: int) -> dict[Key, dict[str, Estimate]]:
+    """{key without the method label: {method label: estimate}}, in the table's order."""
+    groups: dict[Key, dict[str, Estimate]] = {}
+    for key, est in table.items():
+        i = axis % len(key)
+        groups.setdefault(key[:i] + key[i + 1 :], {})[key[i]] = est
+    return groups
+
+
+def _name(group: Key) -> str:
+    return " / ".join(group) or "all"
+
+
+def _better(a: Estimate, b: Estimate, higher: bool) -> bool:
+    return a.mean > b.mean if higher else a.mean < b.mean
+
+
+def _caveat(a: Estimate, b: Estimate) -> str:
+    """Why our comparison of a and b may be noise ("" for the paper's values or a clear gap)."""
+    if a.n == 0 and b.n == 0:
+        return ""
+    if min(a.n, b.n) < 2:
+        return "one seed"
+    if abs(a.mean - b.mean) <= max(a.std, b.std):
+        return "within one std"
+    return ""
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _profiles(table: Table) -> str:
+    """Names the profiles only of a table that mixes them (the report checks one at a time)."""
+    found = sorted({e.profile for e in table.values() if e.profile})
+    return f" Cells at {', '.join(found)}." if len(found) > 1 else ""
+
+
+# Rows listed with their numbers; beyond this many, rows that hold unflagged are only named.
+_FULL_ROWS = 9
+
+
+def _summary(
+    table: Table, results: list[tuple[str, bool, str]], skipped: list[str], need: str
+) -> Verdict:
+    """`need`: "all" (every checked row) or "most" (more than half of them)."""
+    tail = f" Not checkable yet: {'; '.join(skipped)}." if skipped else ""
+    if not results:
+        return Verdict(None, ("no row has the cells it needs." + tail) if table else "no cells yet")
+    ok = sum(good for _, good, _ in results)
+    holds = ok == len(results) if need == "all" else ok > len(results) / 2
+    full = len(results) <= _FULL_ROWS
+    parts, plain = [], []
+    for name, good, detail in results:
+        if full or not good or "one seed" in detail or "within one std" in detail:
+            parts.append(f"{name} {'yes' if good else 'no'} ({detail})")
+        else:
+            plain.append(name)
+    if plain:
+        parts.append(f"yes: {', '.join(plain)}")
+    text = f"{ok} of {len(results)} rows: " + "; ".join(parts) + "." + tail + _profiles(table)
+    return Verdict(holds, text)
+
+
+# -- checks -------------------------------------------------------------------------------------
+def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "all") -> Check:
+    """`method` is better than every applicable rival, in all (or most) rows.
+
+    `axis`: which key label names the method (-1: the table's column)."""
+    _need(need)
+
+    def check(table: Table, higher: bool) -> Verdict:
+        results, skipped = [], []
+        for group, row in _split(table, axis).items():
+            missing = [m for m in (method, *rivals) if m not in row]
+            if missing and method not in row:
+                if any(r in row for r in rivals):
+                    skipped.append(f"{_name(group)} ({', '.join(missing)})")
+                continue
+            lead = row[method]
+            present = [r for r in rivals if r in row and not math.isnan(row[r].mean)]
+            if math.isnan(lead.mean) or not present:
+                if missing:
+                    skipped.append(f"{_name(group)} ({', '.join(missing)})")
+                continue  # otherwise not applicable here (the paper's "-")
+            details, good = [], True
+            for r in present:
+                good &= _better(lead, row[r], higher)
+                caveat = _caveat(lead, row[r])
+                sign = ">" if lead.mean > row[r].mean else "<"
+                details.append(
+                    f"{_fmt(lead.mean)} {sign} {r} {_fmt(row[r].mean)}"
+                    + (f", {caveat}" if caveat else "")
+                )
+            if missing:
+                if good:  # the missing rival could still decide the row
+                    skipped.append(f"{_name(group)} ({', '.join(missing)})")
+                    continue
+                details.append(f"{', '.join(missing)} not run")  # already lost to a rival
+            results.append((_name(group), good, "; ".join(details)))
+        return _summary(table, results, skipped, need)
+
+    return check
+
+
+def best(method: str, *, axis: int = -1, need: str = "most") -> Check:
+    """`method` has the best mean among the methods of a row, in most (or all) rows.
+
+    A row counts when every method of the table has a cell in it (run or "-"), or when a method
+    present already beats `method` there: no missing cell can then make it the best."""
+    _need(need)
+
+    def check(table: Table, higher: bool) -> Verdict:
+        groups = _split(table, axis)
+        expected = {m for row in groups.values() for m in row}
+        results, skipped = [], []
+        for group, row in groups.items():
+            missing = sorted(expected - set(row))
+            values = {m: e for m, e in row.items() if not math.isnan(e.mean)}
+            pick = max if higher else min
+            top = pick(values, key=lambda m: values[m].mean) if values else None
+            # A row with cells not run is settled only when a present method already beats ours.
+            if missing and (method not in values or top == method):
+                skipped.append(f"{_name(group)} ({', '.join(missing)})")
+                continue
+            if method not in values or len(values) < 2:
+                continue
+            if top == method:
+                runner = pick((m for m in values if m != method), key=lambda m: values[m].mean)
+                caveat = _caveat(values[method], values[runner])
+                detail = f"{_fmt(values[method].mean)}; next {runner} {_fmt(values[runner].mean)}"
+            else:
+                caveat = _caveat(values[method], values[top])
+                detail = f"{_fmt(values[method].mean)}; best {top} {_fmt(values[top].mean)}"
+            detail += (f", {caveat}" if caveat else "") + (
+                f"; {', '.join(missing)} not run" if missing else ""
+            )
+            results.append((_name(group), top == method, detail))
+        return _summary(table, results, skipped, need)
+
+    return check
+
+
+def widens(method: str, rival: str, *, trend_axis: int, axis: int = -1) -> Check:
+    """`method`'s advantage over `rival` grows with the numeric label at `trend_axis` (e.g. the
+    missing ratio): Spearman's rank correlation of advantage and label is positive in each group.
+    """
+
+    def check(table: Table, higher: bool) -> Verdict:
+        series: dict[Key, list[tuple[float, float]]] = {}
+        for key, est in table.items():
+            if key[axis] != method:
+                continue
+            i = axis % len(key)
+            other = (*key[:i], rival, *key[i + 1 :])
+            if other not in table or math.isnan(est.mean) or math.isnan(table[other].mean):
+                continue
+            gap = est.mean - table[other].mean
+            drop = {axis % len(key), trend_axis % len(key)}
+            group = tuple(label for j, label in enumerate(key) if j not in drop)
+            series.setdefault(group, []).append((float(key[trend_axis]), gap if higher else -gap))
+        results, skipped = [], []
+        for group, points in series.items():
+            if len(points) < 3:  # a trend needs three points
+                skipped.append(f"{_name(group)} ({len(points)} of the 3 points a trend needs)")
+                continue
+            points.sort()
+            rho = float(spearmanr(*np.array(points).T).statistic)
+            detail = (
+                f"advantage {_fmt(points[0][1])} at {points[0][0]:g} -> {_fmt(points[-1][1])} at"
+                f" {points[-1][0]:g}, Spearman {rho:+.2f}"
+            )
+            results.append((_name(group), rho > 0, detail))
+        return _summary(table, results, skipped, "all")
+
+    return check

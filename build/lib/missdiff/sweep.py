@@ -1,0 +1,190 @@
+"""What a sweep knows before and after its jobs run: the checks, the plan and the summary.
+
+Used by the sweeper of `missdiff-run -m` (hydra_plugins/missdiff_sweeper) and by
+scripts/sweep_budget.py:
+- `check_jobs`: every job's composed config validated before the first job starts; each bad
+  job gets its one line, and a sweep with any runs nothing;
+- `Costs`: the wall time of a pending job, estimated as the median wall time of finished records
+  of the same dataset, model, evaluator and profile (any mechanism, seed or experiment);
+- `plan_text` and `summary_text`: printed when a sweep starts and when it ends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from missdiff.records import FAILED, FINAL_STATUSES, iter_records
+
+SWEEPS = Path(__file__).resolve().parent / "configs" / "experiment"
+
+
+def sweep_jobs(sweep: str, overrides: dict[str, str] | None = None) -> list[list[str]]:
+    """The override lists `missdiff-run -m experiment=<sweep>` launches (the product of its
+    `hydra.sweeper.params`, in the basic sweeper's order); `overrides` replace swept keys."""
+    params = OmegaConf.load(SWEEPS / f"{sweep}.yaml").hydra.sweeper.params
+    axes = {key: str(value).split(",") for key, value in params.items()}
+    for key, value in (overrides or {}).items():
+        axes[key] = value.split(",")
+    keys = list(axes)
+    return [
+        [f"{k}={v}" for k, v in zip(keys, combo, strict=True)]
+        for combo in itertools.product(*(axes[k] for k in keys))
+    ]
+
+
+def composed_jobs(
+    sweep: str, profile: str, overrides: dict[str, str] | None = None
+) -> Iterator[tuple[list[str], dict[str, Any], str]]:
+    """(job overrides, resolved config, record key) of every job of a sweep at a profile, composed
+    as `missdiff-run -m experiment=<sweep> profile=<profile>` composes them."""
+    from hydra import compose, initialize_config_dir
+
+    from missdiff.config import register_configs
+    from missdiff.run import CONFIG_DIR, run_config
+
+    register_configs()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        for job in sweep_jobs(sweep, overrides):
+            cfg = compose("config", [f"experiment={sweep}", f"profile={profile}", *job])
+            config, key = run_config(cfg)
+            yield job, config, key
+
+
+def cell_of(config: dict[str, Any]) -> str:
+    """What a table cell's run is, whatever its sizes: data, mechanism, model, evaluator, seed
+    and profile name. Two records of one cell with different keys ran different budgets."""
+    return json.dumps([config["dataset"], config["missingness"], config["model"]["name"],
+                       config["evaluator"]["name"], config["seed"],
+                       config["profile"]["name"]], sort_keys=True, default=str)  # fmt: skip
+
+
+@dataclass
+class Job:
+    """One job of a sweep, as composed before it runs."""
+
+    overrides: list[str]
+    config: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
+    status: str | None = None  # its record's status, None when it has no record
+    error: str = ""  # a config error: the job cannot run
+
+
+def cost_key(config: dict[str, Any]) -> tuple[str, ...]:
+    """Runs whose wall times are comparable: same data, model, evaluator and sizes."""
+    ds = config["dataset"]
+    dataset = (
+        ds["name"]
+        if ds.get("variant", "default") == "default"
+        else (f"{ds['name']}/{ds['variant']}")
+    )
+    if ds.get("all_continuous"):
+        dataset += " (all numeric)"
+    return (dataset, str(config["model"]["name"]), str(config["evaluator"]["name"]),
+            str(config["profile"]["name"]))  # fmt: skip
+
+
+@dataclass
+class Costs:
+    """Median wall minutes of finished records per `cost_key`, and each record's wall time."""
+
+    minutes: dict[tuple[str, ...], float]
+    wall_of: dict[str, float]
+    status_of: dict[str, str]
+
+    @classmethod
+    def from_records(cls, records_dir: Path) -> Costs:
+        walls: dict[tuple[str, ...], list[float]] = defaultdict(list)
+        wall_of, status_of = {}, {}
+        for rec in iter_records(records_dir):
+            status_of[rec.path.name] = rec.status
+            wall = rec.metrics.get("wall_time")
+            if rec.status in FINAL_STATUSES and wall is not None:
+                walls[cost_key(rec.config)].append(float(wall))
+                wall_of[rec.path.name] = float(wall)
+        minutes = {k: statistics.median(v) / 60 for k, v in walls.items()}
+        return cls(minutes, wall_of, status_of)
+
+    def estimate(self, config: dict[str, Any]) -> float | None:
+        return self.minutes.get(cost_key(config))
+
+
+def job_config(cfg: DictConfig) -> DictConfig:
+    """A composed sweep config as the job sees it (without the `hydra` node)."""
+    if "hydra" in cfg:
+        with open_dict(cfg):
+            del cfg["hydra"]
+    return cfg
+
+
+def check_jobs(configs: Sequence[DictConfig | str], batch: Sequence[Sequence[str]]) -> list[Job]:
+    """Validate and key every job; `configs[i]` is a composed config, or the composition error's
+    text. Returns the jobs, each with its record status or its config error."""
+    from missdiff.errors import ConfigError
+    from missdiff.records import read_record
+    from missdiff.registry import RegistryError
+    from missdiff.run import run_config
+    from missdiff.validate import validate_run
+
+    jobs = []
+    for cfg, overrides in zip(configs, batch, strict=True):
+        job = Job(list(overrides))
+        jobs.append(job)
+        if isinstance(cfg, str):
+            job.error = cfg
+            continue
+        try:
+            validate_run(cfg)
+            job.config, job.key = run_config(cfg)
+        except (ConfigError, RegistryError) as err:
+            job.error = str(err)
+            continue
+        rec = read_record(Path(cfg.records_dir) / job.key)
+        job.status = rec.status if rec is not None else None
+    return jobs
+
+
+def config_errors_text(jobs: Iterable[Job]) -> str:
+    bad = [j for j in jobs if j.error]
+    lines = [f"{len(bad)} job(s) of this sweep cannot run; nothing was started:"]
+    lines += [f"  {' '.join(j.overrides)}: {j.error}" for j in bad]
+    return "\n".join(lines)
+
+
+def plan_text(jobs: Sequence[Job], costs: Costs) -> str:
+    """How many jobs are finished, how many will run, and an estimate of their time."""
+    done = [j for j in jobs if j.status in FINAL_STATUSES]
+    todo = [j for j in jobs if j.status not in FINAL_STATUSES]
+    retry = sum(j.status == FAILED for j in todo)
+    estimates = [costs.estimate(j.config) for j in todo]
+    known = [m for m in estimates if m is not None]
+    line = f"missdiff-run: sweep of {len(jobs)} jobs: {len(done)} finished (skipped), "
+    line += f"{len(todo)} to run" + (f" ({retry} failed before)" if retry else "")
+    if known:
+        some = f" for {len(known)} of them" if len(known) < len(todo) else ""
+        line += f"; about {sum(known) / 60:.1f} single-thread hours{some}"
+    if len(known) < len(todo):
+        line += f"; no estimate for {len(todo) - len(known)} (no finished record alike)"
+    return line
+
+
+def summary_text(outcomes: Sequence[dict[str, Any]]) -> tuple[str, int]:
+    """The end-of-sweep summary, and the number of jobs that failed or could not run."""
+    counts = Counter(str(o.get("status")) for o in outcomes)
+    bad = [o for o in outcomes if o.get("status") in (FAILED, "CONFIG_ERROR")]
+    parts = [f"{counts[s]} {label}" for s, label in (
+        ("COMPLETED", "completed"), ("NOT_APPLICABLE", "not applicable"),
+        ("SKIPPED", "skipped (finished before)"), ("FAILED", "failed"),
+        ("CONFIG_ERROR", "config error"),
+    ) if counts[s]]  # fmt: skip
+    lines = [f"missdiff-run: sweep of {len(outcomes)} jobs done: " + ", ".join(parts)]
+    lines += [f"  failed: {o.get('label')}: {o.get('error')}" for o in bad]
+    return "\n".join(lines), len(bad)
