@@ -73,7 +73,8 @@ def compose_run(dataset: str, model: str, overrides: list[str]):  # -> DictConfi
 
 def curve_name(args: argparse.Namespace) -> str:
     ema = f"-ema{args.ema:g}" if args.ema else ""
-    return f"{args.dataset}-{args.model}-{args.denoiser}{ema}-s{args.seed}"
+    batch = f"-b{args.batch_size}" if args.batch_size else ""
+    return f"{args.dataset}-{args.model}-{args.denoiser}{ema}{batch}-s{args.seed}"
 
 
 def scores(evaluator, inputs, imputed: pd.DataFrame, sampled: pd.DataFrame | None, rng) -> dict:
@@ -136,6 +137,8 @@ def run_curve(args: argparse.Namespace) -> None:
         "+model.device=cpu",
         "+model.progress=false",
     ]
+    if args.batch_size:
+        overrides.append(f"model.batch_size={args.batch_size}")
     cfg = compose_run(args.dataset, args.model, overrides)
     torch.set_num_threads(1)
     inputs, train_in, test_in = prepared(cfg)
@@ -248,7 +251,7 @@ def load() -> tuple[pd.DataFrame, pd.DataFrame]:
 def variant(row: pd.Series) -> str:
     ema = f" + EMA {row['ema_decay']:g}" if row.get("ema_decay", 0) else ""
     den = "MLP" if row["denoiser"] == "mlp" else "backbone"
-    return f"{LABELS[row['model']]} ({den}{ema})"
+    return f"{LABELS[row['model']]} ({den}{ema}, batch {int(row['batch_size'])})"
 
 
 def report(args: argparse.Namespace) -> None:
@@ -346,6 +349,7 @@ def main() -> None:
     run.add_argument("--model", choices=("missdiff", "csdi_t"), required=True)
     run.add_argument("--denoiser", choices=("backbone", "mlp"), default="backbone")
     run.add_argument("--ema", type=float, default=0.0, help="EMA decay (0: none)")
+    run.add_argument("--batch-size", type=int, default=0, help="0: the imputation budget's")
     run.add_argument("--steps", type=int, nargs="+", default=list(STEPS))
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--draws", type=int, default=20)
