@@ -222,7 +222,7 @@ class _DiffusionEstimator(TableEstimator):
         n_heads: int = 4,
         num_steps: int = 100,
         dropout: float = 0.0,
-        n_impute_samples: int = 50,
+        n_impute_samples: int = 10,
         random_state: int | np.random.Generator | None = None,
         device: str = "auto",
         threads: int | None = None,
