@@ -9,8 +9,10 @@ reader sees what we measured and also whether the paper's table supports its tex
 Checks are literal: "better" is the cell mean, a claim about every row fails on one row that
 contradicts it, and a row where a needed cell has not run is left out and named, unless a rival
 present already beats the method there (no missing cell can then save the row: it counts as
-"no"). Our comparisons whose margin is within one standard deviation over seeds, or rest on one
-seed, are flagged, never settled in anyone's favour.
+"no"). Our comparisons are tested seed by seed where both cells share three seeds or more (a
+seed's mask and fold are the same for every model): a two-sided paired t-test with p >= 0.05 is
+flagged ("paired p = ..."). With fewer shared seeds a margin within one standard deviation, or a
+single seed, is flagged. A flagged comparison is never settled in anyone's favour.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class Estimate:
     std: float = math.nan  # sample std over seeds: NaN for the paper's values and for one seed
     n: int = 0  # seeds: 0 for the paper's values
     profile: str = ""
+    # (seed, value) of each of our seeds: a seed's mask and fold are the same for every model,
+    # so two cells are compared seed by seed (a paired test), not by their spreads alone.
+    by_seed: tuple[tuple[int, float], ...] = ()
 
 
 Table = Mapping[Key, Estimate]
@@ -89,10 +94,36 @@ def _better(a: Estimate, b: Estimate, higher: bool) -> bool:
     return a.mean > b.mean if higher else a.mean < b.mean
 
 
+PAIRED_MIN_SEEDS = 3  # fewer shared seeds: no paired test, the one-std rule instead
+PAIRED_ALPHA = 0.05
+
+
+def paired_p(a: Estimate, b: Estimate) -> tuple[float, int]:
+    """Two-sided paired t-test of a against b over the seeds both have: (p, shared seeds); p is
+    NaN below PAIRED_MIN_SEEDS shared seeds. Identical differences (zero spread) give p = 0 when
+    they are not all zero."""
+    from scipy.stats import ttest_rel
+
+    va, vb = dict(a.by_seed), dict(b.by_seed)
+    shared = sorted(set(va) & set(vb))
+    if len(shared) < PAIRED_MIN_SEEDS:
+        return math.nan, len(shared)
+    diffs = np.array([va[s] - vb[s] for s in shared])
+    if np.all(diffs == diffs[0]):
+        return (0.0 if diffs[0] != 0 else 1.0), len(shared)
+    return float(ttest_rel([va[s] for s in shared], [vb[s] for s in shared]).pvalue), len(shared)
+
+
 def _caveat(a: Estimate, b: Estimate) -> str:
-    """Why our comparison of a and b may be noise ("" for the paper's values or a clear gap)."""
+    """Why our comparison of a and b may be noise ("" for the paper's values or a clear gap).
+
+    With PAIRED_MIN_SEEDS or more shared seeds: a paired t-test, flagged at p >= 0.05; else a
+    margin within one standard deviation over seeds, or a single seed, is flagged."""
     if a.n == 0 and b.n == 0:
         return ""
+    p, shared = paired_p(a, b)
+    if not math.isnan(p):
+        return f"paired p = {p:.2f} over {shared} seeds" if p >= PAIRED_ALPHA else ""
     if min(a.n, b.n) < 2:
         return "one seed"
     if abs(a.mean - b.mean) <= max(a.std, b.std):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from missdiff.claims import Estimate, beats, best, widens
+from missdiff.claims import Estimate, beats, best, paired_p, widens
 from missdiff.records import COMPLETED, iter_records, write_record
 from missdiff.report.aggregate import check_claims
 from missdiff.report.cli import write_report
@@ -86,6 +87,25 @@ def test_our_comparisons_flag_one_seed_and_overlap() -> None:
     assert "within one std" not in beats("M", ["X"])(clear, True).text
     text = beats("M", ["X"])(single, True).text
     assert "one seed" in text and text.endswith("Cells at paper, quick.")
+
+
+def test_seeds_shared_by_two_cells_are_compared_in_pairs() -> None:
+    """A seed's mask and fold are the same for every model: a margin smaller than either cell's
+    spread over seeds is still clear when every seed agrees (paired t-test), and a margin that
+    flips sign from seed to seed is flagged with its p-value."""
+
+    def cell(values: list[float]) -> Estimate:
+        return Estimate(float(np.mean(values)), float(np.std(values, ddof=1)), len(values),
+                        "quick", tuple(enumerate(values)))  # fmt: skip
+
+    hard_seeds = [0.70, 0.80, 0.90, 0.75, 0.85]  # the seeds differ a lot in difficulty
+    consistent = {("r", "M"): cell([v + 0.02 for v in hard_seeds]), ("r", "X"): cell(hard_seeds)}
+    text = beats("M", ["X"])(consistent, True).text
+    assert "within one std" not in text and "paired" not in text
+    flipping = {("r", "M"): cell([0.82, 0.70, 0.93, 0.72, 0.87]), ("r", "X"): cell(hard_seeds)}
+    p, shared = paired_p(flipping[("r", "M")], flipping[("r", "X")])
+    assert shared == 5 and p > 0.05
+    assert f"paired p = {p:.2f} over 5 seeds" in beats("M", ["X"])(flipping, True).text
 
 
 def test_widens_reads_the_trend_of_the_advantage() -> None:

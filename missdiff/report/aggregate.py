@@ -129,7 +129,10 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
             cell = cells[key]
             if cell.values:
                 std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else math.nan
-                table[key] = Estimate(float(np.mean(cell.values)), std, len(cell.values), profile)
+                table[key] = Estimate(
+                    float(np.mean(cell.values)), std, len(cell.values), profile,
+                    tuple(zip(cell.seeds, cell.values, strict=True)),
+                )  # fmt: skip
             elif cell.not_applicable:
                 table[key] = Estimate(math.nan, profile=profile)
     out = []

@@ -305,8 +305,10 @@ def claims_page(rows: list[str], profile: str | None) -> str:
     intro = (
         "Each claim is a sentence of the paper about one of its tables, checked by the same code"
         " (missdiff/claims.py) on the paper's own values and on our records"
-        f" ({scope}), each profile on its own. Our comparisons within one standard deviation over"
-        " seeds, or on one seed, are flagged. Details and each table's cells: `<table>.md`."
+        f" ({scope}), each profile on its own. Our comparisons are flagged when a paired t-test"
+        " over the seeds both cells share gives p >= 0.05 (a seed's mask and fold are the same"
+        " for every model), or, below three shared seeds, when they lie within one standard"
+        " deviation or rest on one seed. Details and each table's cells: `<table>.md`."
     )
     title = "The paper's claims, checked on its values and on ours"
     header = ("table", "claim", "paper's values", "ours")
