@@ -334,21 +334,24 @@ class CSDIT(_DiffusionEstimator):
 
 
 class _LibraryImputer(TableEstimator):
-    """An imputer of the paper's Table 1 (impute only)."""
+    """An imputer of the paper's Table 1 (impute only). `options` sets fields of its model's
+    config (e.g. `MissForestImputer(options={"max_iter": 10})`; see baselines/)."""
 
     def __init__(
         self,
         *,
         categorical: Sequence[str] | None = None,
+        options: dict[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         self.categorical = categorical
+        self.options = options
         self.random_state = random_state
 
     def _config(self) -> Any:
         from missdiff.registry import make_config
 
-        return make_config("model", {"name": self.model_name})
+        return make_config("model", {**(self.options or {}), "name": self.model_name})
 
     def sample(self, n: int) -> pd.DataFrame:
         raise MissDiffError(f"{type(self).__name__} imputes only; use MissDiff to sample rows")

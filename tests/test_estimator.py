@@ -21,8 +21,10 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 # Seconds, not quality: the contract, not the defaults (results/tables/convergence.md).
 TINY = {"train_steps": 30, "mlp_width": 32, "mlp_depth": 1, "n_impute_samples": 2,
         "channels": 8, "n_heads": 2, "n_layers": 1, "num_steps": 10, "progress": False}  # fmt: skip
-SIZES = {"MissDiff": TINY, "CSDIT": TINY, "GAINImputer": {}}
-FAST = ["MissDiff", "CSDIT", "MeanModeImputer", "MICEImputer"]
+SIZES = {"MissDiff": TINY, "CSDIT": TINY, "MICEImputer": {"options": {"max_iter": 3}},
+         "MissForestImputer": {"options": {"max_iter": 2}},
+         "GAINImputer": {"options": {"n_epochs": 50}}}  # fmt: skip
+FAST = ["MissDiff", "CSDIT", "MeanModeImputer", "MICEImputer", "MissForestImputer", "GAINImputer"]
 
 
 def table(n: int = 80, seed: int = 0) -> pd.DataFrame:

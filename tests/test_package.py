@@ -49,9 +49,11 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_from_another_folder(tmp_p
               elsewhere).stdout  # fmt: skip
     assert out.startswith("missdiff: imputed out.csv: 120 rows x 3 columns")
     assert pd.read_csv(elsewhere / "out.csv").notna().all().all()
-    run([str(bin_ / "missdiff-run"), "dataset=csv", "dataset.path=t.csv", "model=mean_mode",
-         "evaluator=rmse", "profile=smoke", "records_dir=runs"], elsewhere)  # fmt: skip
-    assert len(list((elsewhere / "runs").iterdir())) == 1
+    sweep = run([str(bin_ / "missdiff-run"), "-m", "dataset=csv", "dataset.path=t.csv",
+                 "model=mean_mode,missdiff", "evaluator=rmse", "profile=smoke",
+                 "records_dir=runs"], elsewhere)  # fmt: skip
+    assert "sweep of 2 jobs done: 2 completed" in sweep.stderr
+    assert len(list((elsewhere / "runs").iterdir())) == 2
     script = (
         "import pandas as pd; from missdiff import MissDiff\n"
         "df = pd.read_csv('t.csv')\n"
