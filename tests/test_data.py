@@ -93,7 +93,7 @@ def test_dataset_loads_with_schema_and_native_missingness(
 
 def test_default_variants_are_explicit(data_dir):
     assert {n: s.default_variant for n, s in DATASETS.items()} == {
-        "bayesnet": "default",
+        "bayesnet": "text",
         "census": "adult",
         "breast": "original",
         "wine": "red",
@@ -303,6 +303,20 @@ def test_bayesnet_categorical_columns(sim):
     for k, p in enumerate((0.2, 0.4, 0.8)):
         d3 = sim.loc[sim["D2"] == k, "D3"]
         assert _close(d3.mean(), p, len(d3)), k
+
+
+def test_bayesnet_released_convention_flips_both_bernoullis_only():
+    """`variant=released`: P(0) = p, as in the authors' released file (P(D1 = 1) = 0.70 there,
+    P(D3 = 1 | D2) = 0.82 / 0.57 / 0.21); C1, C2 and D2's table as in the text."""
+    rel = _load(None, "bayesnet", variant="released", n_rows=N_SIM).data
+    assert _close(rel["D1"].mean(), 0.7, N_SIM)
+    for k, p in enumerate((0.8, 0.6, 0.2)):
+        d3 = rel.loc[rel["D2"] == k, "D3"]
+        assert _close(d3.mean(), p, len(d3)), k
+    d1 = rel["D1"] == 1
+    d2 = rel.loc[~d1, "D2"]
+    assert _close((d2 == 2).mean(), 0.9, len(d2))  # D2 | D1 = 0 unchanged
+    assert abs(rel["C1"].mean() - 25) < 5 * 2 / np.sqrt(N_SIM)
 
 
 def test_bayesnet_rejects_empty():

@@ -4,7 +4,7 @@ Datasets and variants (the first listed is what `variant: default` means):
 
 | name      | variants               | rows x cols        | target (task)                     |
 |-----------|------------------------|--------------------|-----------------------------------|
-| bayesnet  | default                | n_rows x 5         | none (fidelity only)              |
+| bayesnet  | text, released         | n_rows x 5         | none (fidelity only)              |
 | census    | adult, tabcsdi         | 48842 / 20000 x 15 | income (classification)           |
 | breast    | original, diagnostic   | 699 x 10 / 569 x 31| class / diagnosis (classification)|
 | wine      | red, white             | 1599 / 4898 x 12   | quality (regression)              |
@@ -233,7 +233,7 @@ def _load_diabetes(
 def _load_bayesnet(
     variant: str, cfg: DatasetConfig, data_dir: Path | None, rng: np.random.Generator
 ) -> Table:
-    return simulate_bayesnet(int(cfg.n_rows), rng)
+    return simulate_bayesnet(int(cfg.n_rows), rng, convention=variant)
 
 
 _MIMIC_HINT = (
@@ -252,7 +252,7 @@ def _load_user_table(
 
 # -- registry and entry point -------------------------------------------------------------------
 DATASETS: dict[str, DatasetSpec] = {
-    "bayesnet": DatasetSpec(_load_bayesnet, ("default",)),
+    "bayesnet": DatasetSpec(_load_bayesnet, ("text", "released")),
     "census": DatasetSpec(_load_census, ("adult", "tabcsdi")),
     "breast": DatasetSpec(_load_breast, ("original", "diagnostic")),
     "wine": DatasetSpec(_load_wine, ("red", "white")),
