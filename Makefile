@@ -7,6 +7,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
 EXPERIMENTS ?= mechanisms figure1_row figure1_colind table1 table5 table2 table4 table6 table18_19
+# Step (b) of reproduce: recompute a seeded sample of committed records (as many as fit
+# VERIFY_MINUTES of their recorded wall time) and compare; VERIFY=all recomputes every one, into
+# RECORDS when given (e.g. a cluster's scratch folder), else into a temporary folder.
+VERIFY_MINUTES ?= 10
+VERIFY ?=
+RECORDS ?=
+VERIFY_ARGS := $(if $(filter all,$(VERIFY)),--all,--minutes $(VERIFY_MINUTES)) $(if $(RECORDS),--scratch $(RECORDS))
 
 # Tests, CI and our own runs read the datasets from ../shared/datasets when it is there; a user's
 # machine downloads them (checksum-verified, cached in ~/.cache/missdiff).
@@ -31,12 +38,14 @@ $(STAMP): pyproject.toml requirements/lock.txt
 install: $(STAMP)
 
 reproduce: $(STAMP)
+	@start=$$(date +%s); \
 	for exp in $(EXPERIMENTS); do \
 	  $(VENV)/bin/missdiff-run -m experiment=$$exp profile=$(PROFILE) || exit 1; \
-	done
-	# Each cell at the highest profile it reached (paper over quick), then the quick runs alone.
-	$(VENV)/bin/missdiff-report
-	$(VENV)/bin/missdiff-report --profile quick --out results/tables/quick --figures-out results/figures/quick
+	done; \
+	$(VENV)/bin/missdiff-verify $(VERIFY_ARGS) || exit 1; \
+	$(VENV)/bin/missdiff-report || exit 1; \
+	$(VENV)/bin/missdiff-report --profile quick --out results/tables/quick --figures-out results/figures/quick || exit 1; \
+	echo "make reproduce: finished in $$(( ($$(date +%s) - start) / 60 )) min"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

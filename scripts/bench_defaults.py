@@ -42,9 +42,7 @@ def score(truth: pd.DataFrame, filled: pd.DataFrame, hidden: np.ndarray, cats: s
         if not rows.any():
             continue
         if col in cats:
-            errors.append(
-                float((truth[col][rows].astype(str) != filled[col][rows].astype(str)).mean())
-            )
+            errors.append(float((_labels(truth[col][rows]) != _labels(filled[col][rows])).mean()))
         else:
             lo, hi = truth[col].min(), truth[col].max()
             span = hi - lo if hi > lo else 1.0
@@ -54,6 +52,15 @@ def score(truth: pd.DataFrame, filled: pd.DataFrame, hidden: np.ndarray, cats: s
         "rmse": float(np.mean(rmse)),
         "error_rate": float(np.mean(errors)) if errors else np.nan,
     }
+
+
+def _labels(values: pd.Series) -> pd.Series:
+    """Category labels as text, with 2 and 2.0 the same label (a CSV with NaN turns an integer
+    column into floats)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all():
+        return numbers.astype(float).astype(str)
+    return values.astype(str)
 
 
 def impute(path: Path, out: Path, extra: list[str]) -> float:
@@ -89,8 +96,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / f"{name}.csv"
             truth.mask(hidden).to_csv(src, index=False)
-            minutes = impute(src, Path(tmp) / "md.csv", shlex.split(args.extra)) / 60
-            impute(src, Path(tmp) / "mm.csv", ["--model", "mean_mode"])
+            # As a user would: the categorical columns named (numbers are read as continuous).
+            cats = list(table.schema.categorical)
+            declared = ["--categorical", *cats] if cats else []
+            extra = [*declared, *shlex.split(args.extra)]
+            minutes = impute(src, Path(tmp) / "md.csv", extra) / 60
+            impute(src, Path(tmp) / "mm.csv", [*declared, "--model", "mean_mode"])
             ours = score(
                 truth, pd.read_csv(Path(tmp) / "md.csv"), hidden, set(table.schema.categorical)
             )

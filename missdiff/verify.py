@@ -1,0 +1,229 @@
+"""Verify committed records by recomputing them: `missdiff-verify` (and `make reproduce`'s step b).
+
+A seeded random sample of the finished records under `--records` (COMPLETED, not superseded) is
+recomposed from each record's own overrides with today's code, run into a scratch folder, and
+its metrics compared with the committed ones:
+
+- a record whose recomposed key is not its own is *stale* (today's code would run a different
+  configuration for that command, e.g. a budget changed since): it cannot be checked and is
+  counted, not run;
+- **bit for bit** when the record says it ran on the same kind of device, with the same thread
+  count and the same versions of the packages that compute (records.PACKAGES) as this process;
+- otherwise **within a tolerance** (`TOLERANCE`, relative): another build of torch, numpy or
+  scikit-learn may sum floats in another order, which moves the last digits of a metric but
+  never its leading ones; the summary says which package or setting differed.
+
+Either way a difference beyond the rule is a *mismatch*: an error (exit 1). The sample is drawn
+in a seeded order and filled greedily up to `--minutes`, each record's cost read from its own
+wall time; `--all` takes every record whatever the time (a cluster recomputing everything).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from missdiff.records import COMPLETED, Record, iter_records, package_versions
+
+TOLERANCE = 1e-6  # relative, when the device, threads or package versions differ
+# Bookkeeping in `metrics` that is not a result of the run.
+NOT_RESULTS = frozenset({"superseded"})
+
+
+@dataclass
+class Check:
+    """The outcome for one record."""
+
+    key: str
+    label: str
+    outcome: str  # verified | mismatch | stale | failed
+    rule: str = ""  # "bit for bit" or "rel. tol. 1e-06 (torch 2.13.0 -> 2.14.0)"
+    minutes: float = 0.0
+    differences: list[str] = field(default_factory=list)
+
+
+def candidates(records_dir: Path) -> list[Record]:
+    """The finished, current records: what a table shows and what can be checked."""
+    return sorted(
+        (
+            rec
+            for rec in iter_records(records_dir)
+            if rec.status == COMPLETED
+            and "superseded" not in rec.metrics
+            and rec.metrics.get("overrides")
+        ),
+        key=lambda rec: rec.path.name,
+    )
+
+
+def wall_minutes(rec: Record) -> float:
+    return float(rec.metrics.get("wall_time") or 0.0) / 60
+
+
+def choose(records: list[Record], minutes: float | None, seed: int) -> list[Record]:
+    """A seeded random order of `records`, kept while the sum of their wall times fits
+    `minutes` (a record too long for what is left is passed over); None: all of them."""
+    order = list(records)
+    random.Random(seed).shuffle(order)
+    if minutes is None:
+        return order
+    chosen, spent = [], 0.0
+    for rec in order:
+        cost = wall_minutes(rec)
+        if spent + cost <= minutes:
+            chosen.append(rec)
+            spent += cost
+    return chosen
+
+
+def rule_for(rec: Record, threads: int | None = None) -> tuple[bool, str]:
+    """(bit for bit?, the rule as words) for recomputing `rec` in this process."""
+    from missdiff.device import resolve_device
+
+    changes = []
+    ours = package_versions()
+    theirs = rec.metrics.get("packages") or {}
+    for name in sorted(set(ours) | set(theirs)):
+        if ours.get(name) != theirs.get(name):
+            changes.append(f"{name} {theirs.get(name, 'absent')} -> {ours.get(name, 'absent')}")
+    device = resolve_device(str(rec.config.get("device", "auto")))
+    if rec.metrics.get("device") != device:
+        changes.append(f"device {rec.metrics.get('device')} -> {device}")
+    if threads is not None and rec.metrics.get("threads") not in (None, threads):
+        changes.append(f"threads {rec.metrics.get('threads')} -> {threads}")
+    if not changes:
+        return True, "bit for bit"
+    return False, f"rel. tol. {TOLERANCE:g} ({'; '.join(changes)})"
+
+
+def compare(old: dict[str, Any], new: dict[str, Any], exact: bool) -> list[str]:
+    """The committed metrics that the recomputation does not give back within the rule, as
+    'name: committed -> recomputed'. A metric added to the code after the record was written is
+    not a difference: the record never claimed it."""
+    out = []
+    for name in sorted(old):
+        if name in NOT_RESULTS:
+            continue
+        a, b = old.get(name), new.get(name)
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+        if numbers and (isinstance(a, float) or isinstance(b, float)):
+            a, b = float(a), float(b)  # type: ignore[arg-type]
+            if math.isnan(a) and math.isnan(b):
+                continue
+            same = a == b if exact else math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=1e-12)
+        else:
+            same = a == b
+        if not same:
+            out.append(f"{name}: {a!r} -> {b!r}")
+    return out
+
+
+def recompute(rec: Record, scratch: Path) -> Check:
+    """Run `rec`'s command again into `scratch` and compare."""
+    from hydra import compose, initialize_config_dir
+
+    from missdiff.config import register_configs
+    from missdiff.errors import ConfigError
+    from missdiff.run import CONFIG_DIR, execute, job_label, resolve_threads, run_config
+
+    key = rec.path.name
+    overrides = [o for o in rec.metrics["overrides"] if not o.startswith("records_dir=")]
+    # Runtime settings only: the key does not cover them, and a bar per record is noise here.
+    quiet = [] if any(o.startswith("progress=") for o in overrides) else ["progress=false"]
+    register_configs()
+    try:
+        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+            cfg = compose("config", [*overrides, *quiet, f"records_dir={scratch}"])
+    except Exception as err:  # an override today's configs no longer know
+        return Check(key, " ".join(overrides), "stale", differences=[f"does not compose: {err}"])
+    label = job_label(cfg)
+    _, new_key = run_config(cfg)
+    if new_key != key:
+        return Check(key, label, "stale", differences=[f"today's key for its command: {new_key}"])
+    exact, rule = rule_for(rec, resolve_threads(cfg.threads))
+    start = time.perf_counter()
+    try:
+        record = execute(cfg, overrides)
+    except ConfigError as err:
+        return Check(key, label, "failed", rule, differences=[str(err)])
+    minutes = (time.perf_counter() - start) / 60
+    if record.get("status") != COMPLETED:
+        why = record.get("error", record.get("status"))
+        return Check(key, label, "failed", rule, minutes, [str(why)])
+    diffs = compare(rec.metrics.get("metrics") or {}, record.get("metrics") or {}, exact)
+    return Check(key, label, "mismatch" if diffs else "verified", rule, minutes, diffs)
+
+
+def summary(checks: list[Check], available: int) -> str:
+    counts = {
+        o: sum(c.outcome == o for c in checks) for o in ("verified", "mismatch", "stale", "failed")
+    }
+    lines = [
+        f"verify: {len(checks)} of {available} current records recomputed: "
+        + ", ".join(f"{n} {o}" for o, n in counts.items())
+        + f" ({sum(c.minutes for c in checks):.1f} min)"
+    ]
+    for c in checks:
+        if c.outcome != "verified":
+            lines.append(f"  {c.outcome.upper()} {c.key} {c.label}: {'; '.join(c.differences)}")
+    rules = sorted({c.rule for c in checks if c.outcome in ("verified", "mismatch")})
+    lines.extend(f"  rule: {r}" for r in rules)
+    return "\n".join(lines)
+
+
+def verify(
+    records_dir: Path, scratch: Path, minutes: float | None, seed: int = 0, log=print
+) -> list[Check]:
+    """Recompute a seeded sample of `records_dir`'s records into `scratch`; one line each."""
+    records = candidates(records_dir)
+    chosen = choose(records, minutes, seed)
+    budget = "all" if minutes is None else f"{minutes:g} min of recorded wall time"
+    log(f"verify: {len(chosen)} of {len(records)} current records chosen ({budget}, seed {seed})")
+    checks = []
+    for rec in chosen:
+        check = recompute(rec, scratch)
+        log(f"  {check.outcome:<9}{check.key} {check.label} ({check.minutes:.1f} min)")
+        checks.append(check)
+    return checks
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="missdiff-verify",
+        description="Recompute a seeded sample of committed records and compare their metrics.",
+    )
+    parser.add_argument("--records", type=Path, default=Path("results/runs"))
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="folder for the recomputed records (default: temporary)",
+    )
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--minutes", type=float, default=10.0, help="recorded wall time to spend")
+    size.add_argument("--all", action="store_true", help="every current record")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample's order")
+    args = parser.parse_args(argv)
+    if not args.records.is_dir():
+        sys.exit(f"missdiff-verify: error: no records folder at {args.records}")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="missdiff-verify-") as tmp:
+        scratch = args.scratch or Path(tmp)
+        if scratch.exists() and not scratch.is_dir():
+            sys.exit(f"missdiff-verify: error: --scratch {scratch} is a file; give a folder")
+        if scratch.resolve() == args.records.resolve():
+            sys.exit("missdiff-verify: error: --scratch must not be the records folder")
+        checks = verify(args.records, scratch, None if args.all else args.minutes, args.seed)
+        print(summary(checks, len(candidates(args.records))))
+    sys.exit(1 if any(c.outcome in ("mismatch", "failed") for c in checks) else 0)
+
+
+if __name__ == "__main__":
+    main()

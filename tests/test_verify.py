@@ -1,0 +1,99 @@
+"""`missdiff-verify`: committed records recomputed and compared (make reproduce, step b)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from missdiff import verify
+from missdiff.records import iter_records
+
+REPO = Path(__file__).resolve().parents[1]
+COMMITTED = REPO / "results" / "runs"
+
+
+def committed_cheap_record() -> Path:
+    """A committed, current Mean/Mode record that recomputes in a second."""
+    for rec in verify.candidates(COMMITTED):
+        overrides = rec.metrics["overrides"]
+        if "model=mean_mode" in overrides and rec.metrics.get("wall_time", 99) < 2:
+            return rec.path
+    pytest.skip("no committed Mean/Mode record")
+
+
+@pytest.fixture
+def records(tmp_path: Path, data_dir: Path) -> Path:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    shutil.copytree(committed_cheap_record(), folder / committed_cheap_record().name)
+    return folder
+
+
+def corrupt(folder: Path, metric: str = "rmse") -> tuple[float, float]:
+    path = next(folder.glob("*/metrics.json"))
+    record = json.loads(path.read_text())
+    old = record["metrics"][metric]
+    record["metrics"][metric] = old + 1e-9  # one number, in its ninth decimal
+    path.write_text(json.dumps(record))
+    return old, record["metrics"][metric]
+
+
+def test_a_committed_record_recomputes_bit_for_bit(records: Path, tmp_path: Path) -> None:
+    (check,) = verify.verify(records, tmp_path / "scratch", minutes=1, log=lambda _: None)
+    assert check.outcome == "verified", check.differences
+    assert check.rule == "bit for bit"
+
+
+def test_a_corrupted_number_is_a_mismatch(records: Path, tmp_path: Path, capsys) -> None:
+    old, new = corrupt(records)
+    with pytest.raises(SystemExit) as exit_:
+        verify.main(["--records", str(records), "--scratch", str(tmp_path / "s"), "--minutes", "1"])
+    assert exit_.value.code == 1
+    out = capsys.readouterr().out
+    assert "1 mismatch" in out and "MISMATCH" in out
+    assert f"rmse: {new!r} -> {old!r}" in out
+
+
+def test_a_record_of_another_configuration_is_stale_not_run(records: Path, tmp_path: Path) -> None:
+    (folder,) = list(records.iterdir())
+    folder.rename(records / "0000000000000000")  # a key today's code does not give its command
+    (check,) = verify.verify(records, tmp_path / "scratch", minutes=1, log=lambda _: None)
+    assert check.outcome == "stale"
+    assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").iterdir())
+
+
+def test_superseded_and_failed_records_are_not_candidates(records: Path) -> None:
+    (rec,) = iter_records(records)
+    path = rec.path / "metrics.json"
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "superseded": {"by": "x"}}))
+    assert verify.candidates(records) == []
+    path.write_text(json.dumps({**record, "status": "FAILED"}))
+    assert verify.candidates(records) == []
+
+
+def test_the_sample_is_seeded_and_fits_the_budget() -> None:
+    class Rec:
+        def __init__(self, i: int, wall: float):
+            self.path, self.metrics = Path(f"{i:04d}"), {"wall_time": wall}
+
+    recs = [Rec(i, 60.0 * (1 + i % 7)) for i in range(200)]  # 1 to 7 minutes each
+    first = verify.choose(recs, 30, seed=3)  # type: ignore[arg-type]
+    assert [r.path for r in first] == [r.path for r in verify.choose(recs, 30, seed=3)]  # type: ignore[arg-type]
+    assert [r.path for r in first] != [r.path for r in verify.choose(recs, 30, seed=4)]  # type: ignore[arg-type]
+    assert 25 <= sum(verify.wall_minutes(r) for r in first) <= 30  # type: ignore[arg-type]
+    assert len(verify.choose(recs, None, seed=0)) == 200  # type: ignore[arg-type]
+
+
+def test_a_metric_added_after_the_record_is_not_a_difference() -> None:
+    assert verify.compare({"rmse": 0.5}, {"rmse": 0.5, "new_metric": 1.0}, exact=True) == []
+    assert verify.compare({"rmse": 0.5, "gone": 1.0}, {"rmse": 0.5}, exact=True) == [
+        "gone: 1.0 -> None"
+    ]
+    # Another environment: the last digits may move, the leading ones may not.
+    assert verify.compare({"rmse": 0.5}, {"rmse": 0.5 * (1 + 1e-9)}, exact=False) == []
+    assert verify.compare({"rmse": 0.5}, {"rmse": 0.5 * (1 + 1e-9)}, exact=True) != []
+    assert verify.compare({"rmse": 0.5}, {"rmse": 0.5001}, exact=False) != []
