@@ -71,6 +71,8 @@ class DiffusionBudget:
     column_embedding_dim: int = 128
     feature_embedding_dim: int = 8
     denoiser: str = "backbone"
+    mlp_width: int = 512  # the MLP denoiser's size (denoiser: mlp)
+    mlp_depth: int = 4
     ema_decay: float = 0.0
 
 

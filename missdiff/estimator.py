@@ -215,7 +215,7 @@ class _DiffusionEstimator(TableEstimator):
         batch_size: int = 64,
         lr: float = 5e-4,
         ema_decay: float = 0.999,
-        mlp_width: int = 512,
+        mlp_width: int = 256,
         mlp_depth: int = 4,
         channels: int = 64,
         n_layers: int = 4,

@@ -20,6 +20,8 @@ Ctrl-C, SIGKILL) writes no record and keeps its checkpoint; a written record rem
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import os
 import shutil
@@ -121,14 +123,19 @@ def execute(
     import torch  # every model that trains uses torch; the thread count must be set first
 
     torch.set_num_threads(threads)
+    # The runtime settings reach every model whose config has them, listed in its YAML or not
+    # (the YAMLs leave runtime fields out; the schema's default would otherwise apply).
+    from missdiff.registry import config_schema
+
+    fields = {f.name for f in dataclasses.fields(config_schema("model", cfg.model.name))}
     with open_dict(cfg):
-        if "device" in cfg.model:
+        if "device" in fields:
             cfg.model.device = device
-        if "progress" in cfg.model:
+        if "progress" in fields:
             cfg.model.progress = resolve_progress(cfg.progress)
         # A model that checkpoints gets a folder keyed by the run, so that a job resubmitted
         # after a time limit, a preemption or a kill resumes where it stopped.
-        if "checkpoint_dir" in cfg.model and cfg.model.checkpoint_dir is None:
+        if "checkpoint_dir" in fields and cfg.model.get("checkpoint_dir") is None:
             cfg.model.checkpoint_dir = str(ckpt)
     started = time.time()
     record: dict[str, Any] = {

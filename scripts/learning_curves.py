@@ -74,7 +74,8 @@ def compose_run(dataset: str, model: str, overrides: list[str]):  # -> DictConfi
 def curve_name(args: argparse.Namespace) -> str:
     ema = f"-ema{args.ema:g}" if args.ema else ""
     batch = f"-b{args.batch_size}" if args.batch_size else ""
-    return f"{args.dataset}-{args.model}-{args.denoiser}{ema}{batch}-s{args.seed}"
+    width = f"-w{args.width}" if args.denoiser == "mlp" and args.width != 512 else ""
+    return f"{args.dataset}-{args.model}-{args.denoiser}{width}{ema}{batch}-s{args.seed}"
 
 
 def scores(evaluator, inputs, imputed: pd.DataFrame, sampled: pd.DataFrame | None, rng) -> dict:
@@ -139,6 +140,8 @@ def run_curve(args: argparse.Namespace) -> None:
     ]
     if args.batch_size:
         overrides.append(f"model.batch_size={args.batch_size}")
+    if args.denoiser == "mlp":
+        overrides.append(f"model.mlp_width={args.width}")
     cfg = compose_run(args.dataset, args.model, overrides)
     torch.set_num_threads(1)
     inputs, train_in, test_in = prepared(cfg)
@@ -174,6 +177,7 @@ def run_curve(args: argparse.Namespace) -> None:
             "dataset": args.dataset,
             "model": args.model,
             "denoiser": args.denoiser,
+            "mlp_width": cfg.model.mlp_width if args.denoiser == "mlp" else None,
             "ema_decay": args.ema,
             "seed": args.seed,
             "steps": done,
@@ -250,7 +254,9 @@ def load() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def variant(row: pd.Series) -> str:
     ema = f" + EMA {row['ema_decay']:g}" if row.get("ema_decay", 0) else ""
-    den = "MLP" if row["denoiser"] == "mlp" else "backbone"
+    width = row.get("mlp_width")
+    width = 512 if width is None or pd.isna(width) else int(width)  # CSVs before the column: 512
+    den = f"MLP {width}x4" if row["denoiser"] == "mlp" else "backbone"
     return f"{LABELS[row['model']]} ({den}{ema}, batch {int(row['batch_size'])})"
 
 
@@ -314,27 +320,39 @@ def report(args: argparse.Namespace) -> None:
     import matplotlib.pyplot as plt
 
     datasets = [d for d in DATASETS if d in set(curves["dataset"])]
-    fig, axes = plt.subplots(2, len(datasets), figsize=(3.2 * len(datasets), 6), squeeze=False)
+    # One colour per variant in every panel, one legend for the figure.
+    variants = sorted(set(curves["variant"]))
+    colour = {v: plt.get_cmap("tab10")(k % 10) for k, v in enumerate(variants)}
+    rows = (
+        ("rmse", "imputation RMSE"),
+        ("dependence_error_imputed", "dependence error, imputed"),
+        ("dependence_error_sampled", "dependence error, sampled"),
+    )
+    fig, axes = plt.subplots(
+        len(rows), len(datasets), figsize=(3.2 * len(datasets), 2.6 * len(rows) + 0.8),
+        squeeze=False,
+    )  # fmt: skip
     for j, dataset in enumerate(datasets):
         c = curves[curves["dataset"] == dataset]
         for name, group in c.groupby("variant"):
             g = group.sort_values("steps")
-            axes[0, j].plot(g["steps"], g["rmse"], marker="o", label=name)
-            axes[1, j].plot(g["steps"], g["dependence_error_imputed"], marker="o", label=name)
+            for i, (metric, _) in enumerate(rows):
+                axes[i, j].plot(g["steps"], g[metric], marker="o", color=colour[name], label=name)
+        # The baselines impute but do not sample: lines on the first two rows only.
         for bl in base[base["dataset"] == dataset].itertuples():
-            axes[0, j].axhline(bl.rmse, linestyle="--", linewidth=1, color="grey")
-            axes[0, j].annotate(LABELS[bl.model], (c["steps"].min(), bl.rmse), fontsize=7)
-            axes[1, j].axhline(
-                bl.dependence_error_imputed, linestyle="--", linewidth=1, color="grey"
-            )
+            for i, metric in enumerate(("rmse", "dependence_error_imputed")):
+                value = getattr(bl, metric)
+                axes[i, j].axhline(value, linestyle="--", linewidth=1, color="grey")
+                axes[i, j].annotate(LABELS[bl.model], (c["steps"].min(), value), fontsize=7)
         axes[0, j].set_title(dataset)
-        for i in range(2):
+        for i, (_, label) in enumerate(rows):
             axes[i, j].set_xscale("log")
             axes[i, j].set_xlabel("optimiser steps")
-        axes[0, j].set_ylabel("imputation RMSE" if j == 0 else "")
-        axes[1, j].set_ylabel("dependence error (imputed)" if j == 0 else "")
-    axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
+            axes[i, j].set_ylabel(label if j == 0 else "")
+    handles = [plt.Line2D([], [], color=colour[v], marker="o", label=v) for v in variants]
+    ncol = max(1, min(len(variants), len(datasets)))
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8)
+    fig.tight_layout(rect=(0, 0.025 * math.ceil(len(variants) / ncol) + 0.01, 1, 1))
     figure = REPO / "results" / "figures" / "convergence.png"
     with atomic_path(figure) as tmp:
         fig.savefig(tmp, dpi=130, format="png")
@@ -348,6 +366,7 @@ def main() -> None:
     run.add_argument("--dataset", choices=DATASETS, required=True)
     run.add_argument("--model", choices=("missdiff", "csdi_t"), required=True)
     run.add_argument("--denoiser", choices=("backbone", "mlp"), default="backbone")
+    run.add_argument("--width", type=int, default=512, help="MLP width (--denoiser mlp)")
     run.add_argument("--ema", type=float, default=0.0, help="EMA decay (0: none)")
     run.add_argument("--batch-size", type=int, default=0, help="0: the imputation budget's")
     run.add_argument("--steps", type=int, nargs="+", default=list(STEPS))

@@ -196,3 +196,15 @@ def test_sweep_budget_lists_pending_jobs_and_rejects_an_unknown_sweep(tmp_path) 
     bad = subprocess.run([*script, "figure1"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert "unknown sweep figure1: choose from" in bad.stderr.splitlines()[-1]
+
+
+def test_progress_bars_only_on_a_terminal_or_when_asked(tmp_path, data_dir) -> None:
+    """The model YAMLs leave runtime fields out; the runner must still switch the diffusion
+    model's bars off when stderr is a log (here a pipe), and on when `progress=true`."""
+    base = ["dataset=wine", "model=missdiff", "profile=smoke", "threads=1"]
+    quiet = run_cli([*base, f"records_dir={tmp_path / 'a'}"], data_dir, tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "train:" not in quiet.stderr
+    loud = run_cli([*base, "progress=true", f"records_dir={tmp_path / 'b'}"], data_dir, tmp_path)
+    assert loud.returncode == 0, loud.stderr
+    assert "train:" in loud.stderr
