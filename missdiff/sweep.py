@@ -61,8 +61,13 @@ def composed_jobs(
 
 def cell_of(config: dict[str, Any]) -> str:
     """What a table cell's run is, whatever its sizes: data, mechanism, model, evaluator, seed
-    and profile name. Two records of one cell with different keys ran different budgets."""
-    return json.dumps([config["dataset"], config["missingness"], config["model"]["name"],
+    and profile name. Two records of one cell with different keys ran different budgets. The
+    data and mechanism enter without their fields at schema defaults (missdiff/keys.py), so a
+    record written before a defaulted field was added still finds its cell."""
+    from missdiff.keys import result_identity
+
+    ident = result_identity(config)
+    return json.dumps([ident["dataset"], ident["missingness"], config["model"]["name"],
                        config["evaluator"]["name"], config["seed"],
                        config["profile"]["name"]], sort_keys=True, default=str)  # fmt: skip
 

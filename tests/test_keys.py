@@ -146,3 +146,19 @@ def test_user_data_identity_enters_the_key(tmp_path: Path) -> None:
     a = {**config, "data_identity": "sha256:aaaa"}
     b = {**config, "data_identity": "sha256:bbbb"}
     assert len({result_key(config), result_key(a), result_key(b)}) == 3
+
+
+def test_a_record_written_before_a_defaulted_field_existed_finds_its_cell() -> None:
+    """scripts/mark_superseded.py matches records to today's jobs by cell; a record stored before
+    the dataset schema grew fields (path, na_values, ...) must still match, or a changed budget
+    would leave its old records unmarked in the tables."""
+    from missdiff.sweep import cell_of, composed_jobs
+
+    ((_, config, _),) = list(
+        composed_jobs("table1", "quick", {"dataset": "concrete", "model": "missdiff", "seed": "0"})
+    )
+    old = {**config, "dataset": {k: v for k, v in config["dataset"].items()
+                                 if k in ("name", "variant", "test_fraction")}}  # fmt: skip
+    assert cell_of(old) == cell_of(config)
+    other = {**config, "seed": 1}
+    assert cell_of(other) != cell_of(config)
