@@ -10,8 +10,8 @@ the largest of --steps optimiser steps, its learning rate x0.1 at 25/50/75/90 % 
 weights (the averaged ones under EMA) are read at every budget of --steps; after training, each
 snapshot imputes the test fold (median of --draws draws, test rows capped at --test-rows) and
 samples rows for the dependence error of synthetic rows. A snapshot before the last has not had
-its learning rate decayed as a run of that budget would have: the curve overstates what a
-shorter run reaches, never understates it. The baselines are fitted on the same rows, mask and
+its learning rate decayed as a run of that budget would have, so it can differ from such a run
+either way (results/NOTES.md, session 12). The baselines are fitted on the same rows, mask and
 fold (the run's seed streams do not depend on the model).
 
     .venv/bin/python scripts/learning_curves.py run --dataset concrete --model missdiff
@@ -273,8 +273,10 @@ def report(args: argparse.Namespace) -> None:
         " TabCSDI's scale (lower is better); `dep. err.`: mean |dependence(real) -"
         " dependence(imputed)| over column pairs (missdiff/evaluation/dependence.py)."
         " Snapshots of one run per curve (learning rate x0.1 at 25/50/75/90 % of its last"
-        " budget): a point before the last was not annealed, so it overstates what a run of"
-        " that budget would reach. Minutes: single-thread training time to that point.",
+        " budget): a point before the last was not annealed as a run of that budget would be,"
+        " and can differ from one either way (results/NOTES.md). `dep. err. sampled`: the"
+        " same for up to 1,000 sampled rows against the training rows. Minutes:"
+        " single-thread training time to that point.",
         "",
     ]
     for dataset in [d for d in DATASETS if d in set(curves["dataset"]) | set(base["dataset"])]:
