@@ -21,7 +21,6 @@ Ctrl-C, SIGKILL) writes no record and keeps its checkpoint; a written record rem
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 import os
 import shutil

@@ -18,8 +18,8 @@ from missdiff.models.diffusion import (
     DiffusionConfig,
     DiffusionModel,
     MissDiff,
-    _most_frequent,
 )
+from missdiff.models.draws import most_frequent
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -156,9 +156,9 @@ def test_conditional_subclass_hooks():
 
 def test_most_frequent_category():
     draws = [pd.Series(v, dtype=object) for v in (["a", "b"], ["b", "b"], ["b", "a"])]
-    assert _most_frequent(draws, ["a", "b"]).tolist() == ["b", "b"]
+    assert most_frequent(draws, ["a", "b"]).tolist() == ["b", "b"]
     ties = [pd.Series([2]), pd.Series([1])]
-    assert _most_frequent(ties, [1, 2]).tolist() == [1]  # a tie goes to the first category
+    assert most_frequent(ties, [1, 2]).tolist() == [1]  # a tie goes to the first category
 
 
 def test_checkpoint_dir_resumes(tmp_path):

@@ -33,6 +33,7 @@ from missdiff.errors import ConfigError, MissDiffError
 from missdiff.keys import digest, inference_field, runtime_field, training_settings
 from missdiff.models.base import Imputation, TabularModel, torch_seed
 from missdiff.models.completion import complete
+from missdiff.models.draws import aggregate
 
 DENOISERS = ("backbone", "mlp")
 
@@ -310,18 +311,8 @@ class DiffusionModel(TabularModel):
             conditional=self.conditional,
         ).numpy()
         observed = data.notna().to_numpy()
-        # Decode every draw, then aggregate per entry (TabCSDI's protocol): the median of the
-        # draws for a continuous column, the most frequent category for a categorical one.
         decoded = [encoder.inverse_transform(d).where(~observed, data) for d in draws]
-        completed = data.copy()
-        for col in schema.columns:
-            values = [df[col] for df in decoded]
-            if schema.is_categorical(col):
-                agg = _most_frequent(values, encoder.categories[col])
-                completed[col] = completed[col].where(completed[col].notna(), agg)
-            else:
-                stack = np.stack([v.to_numpy(dtype=np.float64) for v in values])
-                completed[col] = completed[col].fillna(pd.Series(np.median(stack, axis=0)))
+        completed = aggregate(data, decoded, schema, encoder.categories)
         completed.index = index
         for df in decoded:
             df.index = index
@@ -343,20 +334,6 @@ class DiffusionModel(TabularModel):
             conditional=self.conditional,
         )
         return encoder.inverse_transform(x.numpy())
-
-
-def _most_frequent(values: list[pd.Series], categories: list) -> pd.Series:
-    """Per row, the category drawn most often across the draws (ties: the first category)."""
-    index = pd.Index(categories, dtype=object)
-    codes = np.stack([index.get_indexer(v.to_numpy(dtype=object)) for v in values])  # (S, n)
-    n = codes.shape[1]
-    counts = np.zeros((n, len(categories)), dtype=np.int64)
-    rows = np.arange(n)
-    for draw in codes:
-        valid = draw >= 0
-        np.add.at(counts, (rows[valid], draw[valid]), 1)
-    best = np.asarray(categories, dtype=object)[counts.argmax(axis=1)]
-    return pd.Series(best, dtype=object).astype(values[0].dtype)
 
 
 class MissDiff(DiffusionModel):
