@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from baselines.hyperimpute.codec import Codec
-from baselines.hyperimpute.isolation import isolated, plugin_seed, plugins
+from baselines.hyperimpute.isolation import isolated, plugins
+from baselines.isolation import plugin_seed
 from missdiff.errors import ConfigError, MissDiffError
 from missdiff.keys import runtime_field
 from missdiff.models.base import Imputation, TabularModel

@@ -17,7 +17,8 @@ import pandas as pd
 
 from baselines.hyperimpute.codec import SCALINGS, Codec
 from baselines.hyperimpute.imputers import HyperimputeModel, check_sizes
-from baselines.hyperimpute.isolation import isolated, plugin_seed, plugins
+from baselines.hyperimpute.isolation import isolated, plugins
+from baselines.isolation import plugin_seed
 from missdiff.errors import ConfigError, MissDiffError
 from missdiff.keys import runtime_field
 
