@@ -32,6 +32,8 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m pip install -q -c requirements/lock.txt -r requirements/base.txt
 	# hyperimpute's own requirements pull TensorFlow and Jupyter: install it without them.
 	$(PY) -m pip install -q --no-deps hyperimpute==0.1.17
+	# ForestDiffusion requires the CUDA `xgboost`; its runtime needs are in the lock (xgboost-cpu).
+	$(PY) -m pip install -q --no-deps ForestDiffusion==1.0.6
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 

@@ -103,6 +103,13 @@ class ProfileConfig:
     missforest_max_iter: int = 100
     gain_steps: int = 1000
     miwae_epochs: int = 500
+    # Newer peers (baselines/forest_diffusion.py, baselines/miceforest.py): ForestDiffusion's
+    # noise levels, noisy copies per row and trees per model (its defaults: 50, 100, 100), and
+    # miceforest's rounds of chained equations.
+    forest_n_t: int = 50
+    forest_duplicate_k: int = 100
+    forest_n_estimators: int = 100
+    miceforest_iterations: int = 5
     # STaSy: training and likelihood fine-tuning epochs (paper: 1000 + 50; Tables 18-19: 250).
     stasy_epochs: int = 1000
     stasy_finetune_epochs: int = 50

@@ -33,8 +33,14 @@ OPTIONAL = {
     "sdmetrics": "pip install 'missdiff[generation]'",
     "xgboost": "pip install 'missdiff[generation]'",
     "wandb": "pip install 'missdiff[wandb]'",
+    "miceforest": "pip install 'missdiff[peers]'",
+    "lightgbm": "pip install 'missdiff[peers]'",
+    "ForestDiffusion": (
+        "pip install 'missdiff[peers]' && pip install --no-deps ForestDiffusion==1.0.6"
+    ),
 }
 _HYPERIMPUTE = ("hyperimpute",)
+_FOREST = ("ForestDiffusion", "lightgbm")
 
 
 MODELS: dict[str, Entry] = {
@@ -50,6 +56,13 @@ MODELS: dict[str, Entry] = {
     "miwae_modified": Entry(
         "baselines.hyperimpute", "MiwaeModified", "MiwaeModifiedConfig", _HYPERIMPUTE
     ),
+    "forest_diffusion": Entry(
+        "baselines.forest_diffusion", "ForestDiffusion", "ForestDiffusionConfig", _FOREST
+    ),
+    "forest_flow": Entry(
+        "baselines.forest_diffusion", "ForestFlow", "ForestDiffusionConfig", _FOREST
+    ),
+    "miceforest": Entry("baselines.miceforest", "MiceForest", "MiceForestConfig", ("miceforest",)),
     "stasy_delete": Entry("baselines.stasy", "StasyDelete", "StasyConfig"),
     "stasy_mean": Entry("baselines.stasy", "StasyMean", "StasyConfig"),
 }

@@ -21,6 +21,8 @@ TINY = {
     "stasy_mean": ["model.hidden_dims=[16,16]", "model.n_sampling_steps=5"],
     "miwae": ["model.n_hidden=8", "model.latent_size=2", "model.K=3"],
     "miwae_modified": ["model.n_hidden=8", "model.latent_size=2", "model.K=3"],
+    "forest_diffusion": ["model.max_depth=2", "model.repaint_r=2", "model.n_impute_samples=2"],
+    "forest_flow": ["model.max_depth=2"],
 }
 
 

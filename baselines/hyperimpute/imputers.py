@@ -26,17 +26,7 @@ from baselines.hyperimpute.isolation import isolated, plugins
 from baselines.isolation import plugin_seed
 from missdiff.errors import ConfigError, MissDiffError
 from missdiff.keys import runtime_field
-from missdiff.models.base import Imputation, TabularModel
-
-
-def check_sizes(cfg: Any, *names: str) -> None:
-    """Shared by the configs' `check`: thread caps and the named sizes must be positive."""
-    for name in names:
-        value = getattr(cfg, name)
-        if value < 1:
-            raise ConfigError(f"model.{name} must be a positive integer, got {value}")
-    if cfg.threads is not None and cfg.threads < 1:
-        raise ConfigError(f"model.threads must be a positive integer or null, got {cfg.threads}")
+from missdiff.models.base import Imputation, TabularModel, check_sizes
 
 
 # -- configs --------------------------------------------------------------------------------------

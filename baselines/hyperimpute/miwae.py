@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from baselines.hyperimpute.codec import SCALINGS, Codec
-from baselines.hyperimpute.imputers import HyperimputeModel, check_sizes
+from baselines.hyperimpute.imputers import HyperimputeModel
 from baselines.hyperimpute.isolation import isolated, plugins
 from baselines.isolation import plugin_seed
 from missdiff.errors import ConfigError, MissDiffError
 from missdiff.keys import runtime_field
+from missdiff.models.base import check_sizes
 
 
 @dataclass

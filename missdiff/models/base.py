@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from missdiff.data.schema import Schema
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 
 
 @dataclass
@@ -114,3 +114,13 @@ def _check_frame(data: pd.DataFrame, schema: Schema) -> None:
 def torch_seed(rng: np.random.Generator) -> int:
     """A seed for a torch.Generator, drawn from the model's numpy generator."""
     return int(rng.integers(0, 2**62))
+
+
+def check_sizes(cfg: Any, *names: str) -> None:
+    """Shared by the configs' `check`: thread caps and the named sizes must be positive."""
+    for name in names:
+        value = getattr(cfg, name)
+        if value < 1:
+            raise ConfigError(f"model.{name} must be a positive integer, got {value}")
+    if cfg.threads is not None and cfg.threads < 1:
+        raise ConfigError(f"model.threads must be a positive integer or null, got {cfg.threads}")
