@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from missdiff.claims import Claim, best
-from missdiff.report.spec import MODEL_NAMES, TableSpec, mechanism_label, paper_model_label
+from missdiff.report.spec import (
+    MODEL_NAMES,
+    QUICK_DIFFUSION_NOTE,
+    TableSpec,
+    mechanism_label,
+    paper_model_label,
+)
 
 MCAR = ("Row Missing", "Column Missing", "Independent Missing")
 BEYOND_MCAR = ("MAR", "NMAR")
@@ -52,14 +58,7 @@ CENSUS_NOTES = (
     " hyperparameters chosen on the real training rows, and scored on adult.test (rows with"
     " Adult's own '?' are left out of utility). The `quick` profile caps the rows at 4,000"
     " training / 1,000 test and uses one or two grid points per classifier; `paper` uses all rows"
-    " and Kim et al.'s grids. See experiments/table2.py for why this split."
-    " At `quick` (30 epochs) our diffusion models (MissDiff, Diff-delete, Diff-mean, CSDI_T)"
-    " learn each column's marginal but little of the dependence between columns: the paper's"
-    " TabCSDI-style backbone needs many more optimiser steps for that (about ten times on the"
-    " Bayesian network; on Census four times is not enough), which is under-training, not a"
-    " defect (results/NOTES.md, 'Dependence between columns'). Their `quick` scores mostly measure"
-    " marginals, and their utility was near chance where measured (Table 2, row missing);"
-    " `paper` runs are the ones to compare with the paper."
+    " and Kim et al.'s grids. See experiments/table2.py for why this split." + QUICK_DIFFUSION_NOTE
 )
 
 

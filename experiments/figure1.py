@@ -30,6 +30,7 @@ from missdiff.records import Record
 from missdiff.report.aggregate import by_profile, collect
 from missdiff.report.spec import (
     MECHANISM_NAMES,
+    QUICK_DIFFUSION_NOTE,
     TableSpec,
     mechanism_label,
     paper_model_label,
@@ -59,12 +60,7 @@ SPEC = TableSpec(
         "Simulated Bayesian network of Appendix C.2 (C1, C2 continuous; D1-D3 categorical),"
         " `profile.bayesnet_rows` rows, 80/20 split; SDMetrics Quality Report of the synthetic rows"
         " against the training rows before masking. The paper reports Figure 1 as a plot only:"
-        " no paper values. The plot: results/figures/figure1.png."
-        " At `quick` (30 epochs) our diffusion models learn each column's marginal but little of"
-        " the dependence between columns: the paper's TabCSDI-style backbone needs about ten"
-        " times more optimiser steps for that (not a defect; results/NOTES.md, 'Dependence"
-        " between columns'). These `quick` scores mostly measure how each method keeps the"
-        " marginals."
+        " no paper values. The plot: results/figures/figure1.png." + QUICK_DIFFUSION_NOTE
     ),
     claims=(
         Claim(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from missdiff.claims import Claim, beats, best
-from missdiff.report.spec import TableSpec, dataset_label, model_label
+from missdiff.report.spec import QUICK_DIFFUSION_NOTE, TableSpec, dataset_label, model_label
 
 DATASETS = {
     "census_tabcsdi": "Census",
@@ -88,10 +88,8 @@ HEADLINE = TableSpec(
         " columns; Census's categorical columns are scored separately (`error_rate` in the"
         " records). The records also hold `rmse_pooled_minmax` (pooled over entries, plain"
         " min-max: hyperimpute's convention). Differences from the paper: results/NOTES.md."
-        " At `quick` (30 epochs) the diffusion models are trained too briefly for the paper's"
-        " TabCSDI-style backbone to learn the dependence between columns (it needs about ten"
-        " times more steps; results/NOTES.md, 'Dependence between columns'), so their"
-        " imputations lean on the marginals."
+        " At `paper` the diffusion models use TabCSDI's settings (the paper's backbone, 500"
+        " epochs of batch 8)." + QUICK_DIFFUSION_NOTE
     ),
     claims=(
         Claim(

@@ -23,7 +23,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from missdiff.claims import Claim, beats
-from missdiff.report.spec import TableSpec, mechanism_label, paper_grid, paper_model_label
+from missdiff.report.spec import (
+    QUICK_DIFFUSION_NOTE,
+    TableSpec,
+    mechanism_label,
+    paper_grid,
+    paper_model_label,
+)
 
 METHODS = ("CSDI_T", "MissDiff")
 REFERENCE_ROWS = ("Mean/Mode", "MissForest")  # ours, not in the paper
@@ -47,11 +53,7 @@ _HEADLINE = TableSpec(
         " dataset; see experiments/table5.py). RMSE per continuous column on TabCSDI's shifted"
         " min-max scale, mean over columns, on the hidden entries of the 20 % test fold."
         " Mean/Mode and MissForest are reference rows of ours under the same masks; the paper"
-        " has only CSDI_T and MissDiff."
-        " At `quick` (30 epochs) the diffusion models are trained too briefly for the paper's"
-        " TabCSDI-style backbone to learn the dependence between columns (it needs about ten"
-        " times more steps; results/NOTES.md, 'Dependence between columns'), so their"
-        " imputations lean on the marginals."
+        " has only CSDI_T and MissDiff." + QUICK_DIFFUSION_NOTE
     ),
     claims=(
         Claim(

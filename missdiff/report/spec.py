@@ -136,3 +136,13 @@ class TableSpec:
     @property
     def row_names(self) -> list[str]:
         return ([self.metrics_header] if self.metrics else []) + [n for n, _ in self.rows]
+
+
+# Said by every table with diffusion models (one sentence, one place).
+QUICK_DIFFUSION_NOTE = (
+    " At `quick` the diffusion models (MissDiff, Diff-delete, Diff-mean, CSDI_T) train the MLP"
+    " denoiser (256 x 4, EMA 0.999) for 10,000 steps of batch 64, not the paper's backbone, which"
+    " needs 30,000-100,000 optimiser steps before it leaves the columns' marginals"
+    " (results/tables/convergence.md); `paper` runs use the paper's backbone. Records of older"
+    " budgets are kept, marked superseded, and left out of the tables."
+)
