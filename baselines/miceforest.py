@@ -97,6 +97,9 @@ class MiceForest(TabularModel):
             kernel = library.ImputationKernel(
                 frame,
                 num_datasets=self.cfg.num_datasets,
+                # A model for every column, so that a new row can miss any of them (by default
+                # only the columns with a gap in the training rows get one).
+                variable_schema=list(frame.columns),
                 mean_match_strategy=self.cfg.mean_match_strategy,
                 random_state=seed,
             )
@@ -113,7 +116,13 @@ class MiceForest(TabularModel):
             return Imputation(data.set_axis(index))
         with global_state(plugin_seed(rng), self.cfg.threads):
             new = self._kernel.impute_new_data(frame, random_state=plugin_seed(rng), verbose=False)
-            draws = [new.complete_data(dataset=k) for k in range(self.cfg.num_datasets)]
+            # miceforest 6.0.5: the data `impute_new_data` returns reports 0 iterations, so
+            # `complete_data`'s default (the last iteration) is its random initial fill; ask
+            # for the kernel's last iteration explicitly.
+            last = self._kernel.iteration_count()
+            draws = [
+                new.complete_data(dataset=k, iteration=last) for k in range(self.cfg.num_datasets)
+            ]
         observed = data.notna()
         decoded = []
         for d in draws:

@@ -1,0 +1,35 @@
+"""The newer peers (baselines/miceforest.py, baselines/forest_diffusion.py) beyond the shared
+contract: they must actually use the other columns when they impute new rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from missdiff.data.schema import Schema
+from missdiff.registry import build_model
+from tests.conftest import compose
+
+
+def correlated(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, Schema]:
+    x = rng.normal(size=n)
+    data = pd.DataFrame({"a": x, "b": x + rng.normal(scale=0.2, size=n), "c": rng.normal(size=n)})
+    return data, Schema(("a", "b", "c"))
+
+
+def test_miceforest_imputes_new_rows_from_the_other_columns() -> None:
+    """b = a + noise (sd 0.2): chained equations fill a hidden b from a with an error near 0.2,
+    where the mean errs by about 1. miceforest 6.0.5 hands back its random initial fill for new
+    rows unless asked for the last iteration (measured: 1.26 against the mean's 0.94)."""
+    rng = np.random.default_rng(0)
+    data, schema = correlated(rng, 600)
+    train, test = data.iloc[:500].reset_index(drop=True), data.iloc[500:].reset_index(drop=True)
+    train = train.mask(rng.random(train.shape) < 0.2)  # incomplete training rows, as in a run
+    hidden = test.copy()
+    hidden.loc[:, "b"] = np.nan
+    model = build_model(compose(["model=miceforest", "profile=smoke"]).model)
+    model.fit(train, schema, np.random.default_rng(1))
+    filled = model.impute(hidden, np.random.default_rng(2)).completed
+    error = float(np.sqrt(np.mean((filled["b"] - test["b"]) ** 2)))
+    mean_error = float(np.sqrt(np.mean((train["b"].mean() - test["b"]) ** 2)))
+    assert error < 0.5 * mean_error, (error, mean_error)
