@@ -33,3 +33,22 @@ def test_miceforest_imputes_new_rows_from_the_other_columns() -> None:
     error = float(np.sqrt(np.mean((filled["b"] - test["b"]) ** 2)))
     mean_error = float(np.sqrt(np.mean((train["b"].mean() - test["b"]) ** 2)))
     assert error < 0.5 * mean_error, (error, mean_error)
+
+
+def test_forest_diffusion_imputes_new_rows_from_the_other_columns() -> None:
+    """The same property for ForestDiffusion, whose new rows we scale with its fitted scaler
+    before its REPAINT imputation (baselines/forest_diffusion.py); sizes well below its defaults
+    keep this to seconds."""
+    rng = np.random.default_rng(0)
+    data, schema = correlated(rng, 500)
+    train, test = data.iloc[:400].reset_index(drop=True), data.iloc[400:].reset_index(drop=True)
+    train = train.mask(rng.random(train.shape) < 0.2)
+    hidden = test.copy()
+    hidden.loc[:, "b"] = np.nan
+    sizes = ["model.n_t=20", "model.duplicate_k=10", "model.n_estimators=50", "model.max_depth=3"]
+    model = build_model(compose(["model=forest_diffusion", "profile=smoke", *sizes]).model)
+    model.fit(train, schema, np.random.default_rng(1))
+    filled = model.impute(hidden, np.random.default_rng(2)).completed
+    error = float(np.sqrt(np.mean((filled["b"] - test["b"]) ** 2)))
+    mean_error = float(np.sqrt(np.mean((train["b"].mean() - test["b"]) ** 2)))
+    assert error < 0.6 * mean_error, (error, mean_error)
