@@ -178,10 +178,16 @@ def summary(checks: list[Check], available: int) -> str:
 
 
 def verify(
-    records_dir: Path, scratch: Path, minutes: float | None, seed: int = 0, log=print
+    records_dir: Path,
+    scratch: Path,
+    minutes: float | None,
+    seed: int = 0,
+    log=print,
+    records: list[Record] | None = None,
 ) -> list[Check]:
-    """Recompute a seeded sample of `records_dir`'s records into `scratch`; one line each."""
-    records = candidates(records_dir)
+    """Recompute a seeded sample of `records_dir`'s records into `scratch`; one line each.
+    `records`: its `candidates`, when the caller has read them already."""
+    records = candidates(records_dir) if records is None else records
     chosen = choose(records, minutes, seed)
     budget = "all" if minutes is None else f"{minutes:g} min of recorded wall time"
     log(f"verify: {len(chosen)} of {len(records)} current records chosen ({budget}, seed {seed})")
@@ -220,8 +226,10 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"missdiff-verify: error: --scratch {scratch} is a file; give a folder")
         if scratch.resolve() == args.records.resolve():
             sys.exit("missdiff-verify: error: --scratch must not be the records folder")
-        checks = verify(args.records, scratch, None if args.all else args.minutes, args.seed)
-        print(summary(checks, len(candidates(args.records))))
+        records = candidates(args.records)  # read once: the sample and the summary's count
+        minutes = None if args.all else args.minutes
+        checks = verify(args.records, scratch, minutes, args.seed, records=records)
+        print(summary(checks, len(records)))
     sys.exit(1 if any(c.outcome in ("mismatch", "failed") for c in checks) else 0)
 
 

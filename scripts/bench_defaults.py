@@ -63,6 +63,19 @@ def _labels(values: pd.Series) -> pd.Series:
     return values.astype(str)
 
 
+def hidden_table(name: str):  # -> (Table, hidden mask)
+    """A bench table and the seeded 20 % of its observed entries to hide (shared by the benches)."""
+    dataset, variant = TABLES[name]
+    table = load_dataset(
+        DatasetConfig(name=dataset, variant=variant),
+        os.environ.get("MISSDIFF_DATA_DIR"),
+        np.random.default_rng(0),
+    )
+    truth = table.data
+    hidden = truth.notna().to_numpy() & (np.random.default_rng(0).random(truth.shape) < 0.2)
+    return table, hidden
+
+
 def impute(path: Path, out: Path, extra: list[str]) -> float:
     start = time.perf_counter()
     cmd = [sys.executable, "-m", "missdiff.cli", "impute", str(path), "-o", str(out), *extra]
@@ -84,15 +97,8 @@ def main() -> None:
         f"{'err.rate':>10}{'mode':>8}"
     )
     for name in args.tables:
-        dataset, variant = TABLES[name]
-        table = load_dataset(
-            DatasetConfig(name=dataset, variant=variant),
-            os.environ.get("MISSDIFF_DATA_DIR"),
-            np.random.default_rng(0),
-        )
+        table, hidden = hidden_table(name)
         truth = table.data
-        rng = np.random.default_rng(0)
-        hidden = truth.notna().to_numpy() & (rng.random(truth.shape) < 0.2)
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / f"{name}.csv"
             truth.mask(hidden).to_csv(src, index=False)

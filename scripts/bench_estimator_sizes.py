@@ -11,20 +11,16 @@ fitted and applied in this process on one thread (fit and imputation timed apart
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_defaults import TABLES, score
+from bench_defaults import TABLES, hidden_table, score
 
 from missdiff import MeanModeImputer, MissDiff
-from missdiff.config import DatasetConfig
-from missdiff.data.datasets import load_dataset
 
 
 def main() -> None:
@@ -33,14 +29,8 @@ def main() -> None:
     parser.add_argument("settings", nargs="+", help="width,train_steps,draws")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    dataset, variant = TABLES[args.table]
-    table = load_dataset(
-        DatasetConfig(name=dataset, variant=variant),
-        os.environ.get("MISSDIFF_DATA_DIR"),
-        np.random.default_rng(0),
-    )
+    table, hidden = hidden_table(args.table)
     truth = table.data
-    hidden = truth.notna().to_numpy() & (np.random.default_rng(0).random(truth.shape) < 0.2)
     df = truth.mask(hidden)
     cats = set(table.schema.categorical)
     categorical = list(table.schema.categorical)
