@@ -112,7 +112,9 @@ class Costs:
         for rec in iter_records(records_dir):
             status_of[rec.path.name] = rec.status
             wall = rec.metrics.get("wall_time")
-            if rec.status in FINAL_STATUSES and wall is not None:
+            # A superseded record ran at an old budget: its time says nothing of today's job.
+            current = "superseded" not in rec.metrics
+            if rec.status in FINAL_STATUSES and wall is not None and current:
                 walls[cost_key(rec.config)].append(float(wall))
                 wall_of[rec.path.name] = float(wall)
         minutes = {k: statistics.median(v) / 60 for k, v in walls.items()}

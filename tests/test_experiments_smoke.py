@@ -61,7 +61,10 @@ def test_experiment_runs_end_to_end_at_smoke(name: str, tmp_path: Path, data_dir
     if name in NEEDS_USER_DATA:
         # Without the user's files every job is a config error: nothing runs, each is named.
         assert proc.returncode == 1
-        assert "nothing was started" in proc.stderr and "mimic4ed files not found" in proc.stderr
+        assert "nothing was started" in proc.stderr
+        # Each job names the missing file and how to make it.
+        assert proc.stderr.count("no file mimic4ed/train.csv") == proc.stderr.count("dataset=mimic4ed")
+        assert "mimic4ed-benchmark pipeline" in proc.stderr
         assert not records.exists()
         return
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from missdiff.records import COMPLETED, FAILED, iter_records
 from missdiff.report.cli import main as report_main
 from missdiff.report.cli import write_report
 from missdiff.run import execute
+from missdiff.sweep import Costs
 from tests.conftest import REPO, compose
 
 
@@ -196,6 +198,19 @@ def test_sweep_budget_lists_pending_jobs_and_rejects_an_unknown_sweep(tmp_path) 
     bad = subprocess.run([*script, "figure1"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert "unknown sweep figure1: choose from" in bad.stderr.splitlines()[-1]
+
+
+def test_cost_estimates_leave_superseded_records_out(tmp_path, data_dir) -> None:
+    # A superseded record ran at an old budget; its wall time must not price today's job.
+    execute(compose(["dataset=wine", "profile=smoke", f"records_dir={tmp_path}",
+                     f"data_dir={data_dir}"]))  # fmt: skip
+    (rec,) = iter_records(tmp_path)
+    assert Costs.from_records(tmp_path).estimate(rec.config) is not None
+    path = rec.path / "metrics.json"
+    metrics = json.loads(path.read_text())
+    metrics["superseded"] = {"on": "2026-12-01", "by": "0" * 16, "why": "test"}
+    path.write_text(json.dumps(metrics))
+    assert Costs.from_records(tmp_path).estimate(rec.config) is None
 
 
 def test_progress_bars_only_on_a_terminal_or_when_asked(tmp_path, data_dir) -> None:
