@@ -33,6 +33,8 @@ class DatasetConfig:
     all_continuous: bool = False
     # Fraction of rows held out as the test fold when the dataset has no official split.
     test_fraction: float = 0.2
+    # Split stratified by the target when it is a class (ForestDiffusion's protocol); else shuffle.
+    stratify: bool = False
     # User tables (csv, mimic4ed; missdiff/data/user_table.py): the CSV file(s), the columns
     # to keep (empty: all), the categorical ones (empty: the text columns), the prediction
     # target and its task (empty: from the target's type), extra strings that mean missing.
@@ -54,6 +56,9 @@ class MissingnessConfig:
     ratio: float = 0.2
     # mar / nmar: share of columns used as inputs of the logistic model (Muzellec et al. p_obs).
     input_fraction: float = 0.3
+    # Never hide the dataset's target (ForestDiffusion's imputation protocol masks the features
+    # only); its native missing values stay missing.
+    spare_target: bool = False
 
 
 @dataclass

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from missdiff.data.datasets import load_dataset
 from missdiff.data.schema import Table, apply_mask
 from missdiff.evaluation.base import EvalInputs
 from missdiff.missingness import apply_missingness, check_every_column_observed
+from missdiff.models.base import TabularModel
 from missdiff.registry import build_evaluator, build_model
 
 # Independent random streams of a run (numpy SeedSequence entropy = [seed, stream]).
@@ -36,12 +38,24 @@ class RunResult:
 
 
 def split_rows(
-    table: Table, test_fraction: float, rng: np.random.Generator
+    table: Table, test_fraction: float, rng: np.random.Generator, stratify: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train/test row indices: the dataset's official split, else a seeded shuffle whose last
-    `test_fraction` is the test fold (TabCSDI's protocol)."""
+    `test_fraction` is the test fold (TabCSDI's protocol), or with `stratify` and a classification
+    target, scikit-learn's split stratified by the target (ForestDiffusion's protocol, which
+    stratifies classification tables only)."""
     if table.split is not None:
         return np.flatnonzero(table.split == "train"), np.flatnonzero(table.split == "test")
+    schema = table.schema
+    if stratify and schema.target is not None and schema.task == "classification":
+        from sklearn.model_selection import train_test_split
+
+        labels = table.data[schema.target].astype(str).to_numpy()
+        train, test = train_test_split(
+            np.arange(len(table)), test_size=test_fraction, stratify=labels,
+            random_state=int(rng.integers(2**31 - 1)),
+        )  # fmt: skip
+        return np.asarray(train), np.asarray(test)
     perm = rng.permutation(len(table))
     n_test = round(len(table) * test_fraction)
     return perm[: len(table) - n_test], perm[len(table) - n_test :]
@@ -69,7 +83,7 @@ def prepare_data(cfg: DictConfig, data_dir: str | Path | None) -> Prepared:
     table = load_dataset(cfg.dataset, data_dir, stream(seed, "data"))
     observed = apply_missingness(cfg.missingness, table, stream(seed, "mask"))
     split_rng = stream(seed, "split")
-    train, test = split_rows(table, cfg.dataset.test_fraction, split_rng)
+    train, test = split_rows(table, cfg.dataset.test_fraction, split_rng, cfg.dataset.stratify)
     train = _cap(train, cfg.profile.max_train_rows, split_rng)
     test = _cap(test, cfg.profile.max_test_rows, split_rng)
     cap = cfg.profile.max_train_rows
@@ -108,12 +122,18 @@ def run_pipeline(cfg: DictConfig, data_dir: str | Path | None) -> RunResult:
     elif evaluator.needs == "sample":
         n = cfg.profile.n_generate or len(train)
         inputs.synthetic = model.sample(n, stream(seed, "inference"))
+    elif evaluator.needs == "impute_train":
+        masked = apply_mask(train_true, observed[train])
+        inputs.imputed_train = impute_training_rows(cfg, model, masked, evaluator.n_imputations)
     timings[evaluator.needs] = time.perf_counter() - t
 
     t = time.perf_counter()
     metrics = evaluator.evaluate(inputs, stream(seed, "evaluate"))
     timings["evaluate"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
+    if evaluator.needs == "impute_train":
+        # The peer's `time`: fitting and every imputation, refits included.
+        metrics["time"] = timings["fit"] + timings["impute_train"]
 
     info = {
         "n_train": len(train),
@@ -125,6 +145,26 @@ def run_pipeline(cfg: DictConfig, data_dir: str | Path | None) -> RunResult:
         "history": getattr(model, "history", {}),
     }
     return RunResult(metrics, timings, info)
+
+
+def impute_training_rows(
+    cfg: DictConfig, model: TabularModel, masked: pd.DataFrame, k: int
+) -> list[pd.DataFrame]:
+    """`k` imputations of the rows `model` was fitted on: its own draws, or, for a model that
+    imputes once, that one and the model fitted again under k - 1 further seeds (the peer's
+    protocol refits MissForest and MICE per imputation). Observed entries are the given ones."""
+    seed = cfg.seed
+    result = model.impute(masked, stream(seed, "inference"), n_draws=k)
+    draws = list(result.draws)[:k] if result.draws and len(result.draws) >= k else None
+    if draws is None:
+        draws = [result.completed]
+        for i in range(1, k):
+            again = build_model(cfg.model)
+            again.fit(masked, model.schema, np.random.default_rng([seed, STREAMS["model"], i]))
+            rng = np.random.default_rng([seed, STREAMS["inference"], i])
+            draws.append(again.impute(masked, rng).completed)
+    columns = list(masked.columns)
+    return [d[columns].reset_index(drop=True).where(masked.isna(), masked) for d in draws]
 
 
 def to_container(cfg: DictConfig) -> dict[str, Any]:

@@ -35,6 +35,7 @@ OPTIONAL = {
     "wandb": "pip install 'missdiff[wandb]'",
     "miceforest": "pip install 'missdiff[peers]'",
     "lightgbm": "pip install 'missdiff[peers]'",
+    "ot": "pip install 'missdiff[peers]'",
     "ForestDiffusion": (
         "pip install 'missdiff[peers]' && pip install --no-deps ForestDiffusion==1.0.6"
     ),
@@ -74,6 +75,9 @@ EVALUATORS: dict[str, Entry] = {
     ),
     "utility": Entry(
         "missdiff.evaluation.utility", "UtilityEvaluator", "UtilityConfig", ("xgboost",)
+    ),
+    "forest_imputation": Entry(
+        "missdiff.evaluation.forest", "ForestImputationEvaluator", "ForestImputationConfig", ("ot",)
     ),
     "generation": Entry(
         "missdiff.evaluation.generation",

@@ -23,6 +23,7 @@ from missdiff.data.datasets import check_dataset_config, check_user_data
 from missdiff.data.download import ENV_DATA_DIR
 from missdiff.device import check_device
 from missdiff.errors import ConfigError
+from missdiff.evaluation.base import CAPABILITY_NEEDED
 from missdiff.missingness import check_missingness_config
 from missdiff.registry import load, make_config, require
 
@@ -80,7 +81,7 @@ def check_compatible(model: str, evaluator: str) -> None:
     """The evaluator's input (imputed test rows, or sampled rows) is something the model gives."""
     model_cls, _ = load("model", model)
     evaluator_cls, _ = load("evaluator", evaluator)
-    needs = evaluator_cls.needs
+    needs = CAPABILITY_NEEDED[evaluator_cls.needs]
     if needs not in model_cls.capabilities:
         can = " and ".join(sorted(model_cls.capabilities)) or "nothing"
         other = "rmse" if needs == "sample" else "fidelity, utility or generation"

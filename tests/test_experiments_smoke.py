@@ -63,7 +63,8 @@ def test_experiment_runs_end_to_end_at_smoke(name: str, tmp_path: Path, data_dir
         assert proc.returncode == 1
         assert "nothing was started" in proc.stderr
         # Each job names the missing file and how to make it.
-        assert proc.stderr.count("no file mimic4ed/train.csv") == proc.stderr.count("dataset=mimic4ed")
+        named = proc.stderr.count("no file mimic4ed/train.csv")
+        assert named == proc.stderr.count("dataset=mimic4ed") > 0
         assert "mimic4ed-benchmark pipeline" in proc.stderr
         assert not records.exists()
         return

@@ -11,6 +11,7 @@ Datasets and variants (the first listed is what `variant: default` means):
 | concrete  | default                | 1030 x 9           | strength (regression)             |
 | libras    | default                | 360 x 91           | class (classification)            |
 | diabetes  | raw, scaled            | 442 x 11           | progression (regression)          |
+| iris      | default                | 150 x 5            | species (classification)          |
 | csv       | default                | dataset.path       | dataset.target                    |
 | mimic4ed  | default                | user-supplied      | dataset.target                    |
 
@@ -229,6 +230,22 @@ def _load_diabetes(
     return Table(f"diabetes-{variant}", data, schema)
 
 
+IRIS_COLUMNS = ("sepal_length", "sepal_width", "petal_length", "petal_width", "species")
+
+
+def _load_iris(
+    variant: str, cfg: DatasetConfig, data_dir: Path | None, rng: np.random.Generator
+) -> Table:
+    # scikit-learn ships Fisher's iris in its package (ForestDiffusion's benchmark loads it so).
+    from sklearn.datasets import load_iris
+
+    bunch = load_iris()
+    data = pd.DataFrame(bunch.data, columns=list(IRIS_COLUMNS[:-1]))
+    data["species"] = pd.Series(np.asarray(bunch.target_names)[bunch.target], dtype=object)
+    schema = Schema(IRIS_COLUMNS, ("species",), "species", "classification")
+    return Table("iris", data, schema)
+
+
 # -- bayesnet, user tables ---------------------------------------------------------------------
 def _load_bayesnet(
     variant: str, cfg: DatasetConfig, data_dir: Path | None, rng: np.random.Generator
@@ -259,6 +276,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "concrete": DatasetSpec(_load_concrete, ("default",)),
     "libras": DatasetSpec(_load_libras, ("default",)),
     "diabetes": DatasetSpec(_load_diabetes, ("raw", "scaled")),
+    "iris": DatasetSpec(_load_iris, ("default",)),
     "csv": DatasetSpec(_load_user_table, ("default",), user_files=True),
     "mimic4ed": DatasetSpec(
         _load_user_table,

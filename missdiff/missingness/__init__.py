@@ -92,6 +92,12 @@ def apply_missingness(cfg: MissingnessConfig, table: Table, rng: np.random.Gener
             "the table (dataset.columns for user data)"
         )
     hidden = MECHANISMS[cfg.name](table, cfg, rng)
+    if cfg.spare_target:
+        if table.schema.target is None:
+            raise ConfigError(
+                f"missingness.spare_target: {table.name} has no target column; leave it false"
+            )
+        hidden[:, table.schema.columns.index(table.schema.target)] = False
     observed = table.observed & ~hidden
     check_every_column_observed(
         observed, table.schema.columns, f"{table.name} under missingness {cfg.name!r}"

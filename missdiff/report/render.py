@@ -51,7 +51,7 @@ def _fmt(x: float, digits: int) -> str:
     return f"{x:.{digits}f}"
 
 
-def cell_text(cell: Cell | None, paper: float | None, digits: int) -> str:
+def cell_text(cell: Cell | None, paper: float | None, digits: int, tag: str = "paper") -> str:
     paper_na = paper is not None and math.isnan(paper)  # the paper's "-"
     if cell is None:
         text = "not run" if paper is not None else ""
@@ -71,9 +71,9 @@ def cell_text(cell: Cell | None, paper: float | None, digits: int) -> str:
     else:
         text = "missing"
     if paper_na:
-        text += " | paper -"
+        text += f" | {tag} -"
     elif paper is not None:
-        text += f" | paper {_fmt(paper, digits)}"
+        text += f" | {tag} {_fmt(paper, digits)}"
         if cell is not None and cell.values:
             text += f" ({float(np.mean(cell.values)) - paper:+.{digits}f})"
     return text
@@ -169,7 +169,8 @@ def build_table(
         f"# {spec.title}",
         "",
         metric_line + " Cells: mean (std over seeds) n=seeds profile;"
-        " `| paper x (+d)` is the paper's value and our difference. `-`: not applicable;"
+        f" `| {spec.reference_tag} x (+d)` is {spec.reference_source}'s value and our"
+        " difference. `-`: not applicable;"
         " `not run`: no record yet.",
     ]
     if not records:
@@ -194,7 +195,7 @@ def build_table(
         for col in columns:
             cell = cells.get((*rk, col))
             paper = spec.paper.get((*rk, col))
-            texts.append(cell_text(cell, paper, spec.digits))
+            texts.append(cell_text(cell, paper, spec.digits, spec.reference_tag))
             if cell is None and paper is None:
                 continue
             values = cell.values if cell is not None else []

@@ -125,6 +125,9 @@ class TableSpec:
     notes: str = ""
     # (row labels..., column label) -> the paper's value, in the table's displayed units.
     paper: dict[tuple[str, ...], float] = field(default_factory=dict)
+    # Whose values `paper` holds: the cell's tag ("| paper x") and its source, for the header.
+    reference_tag: str = "paper"
+    reference_source: str = "the paper"
     column_order: Sequence[str] = ()  # preferred order; a column shows when it has a cell
     # Order of the first row label (after the metric's, if `metrics`); the others are sorted.
     row_order: Sequence[str] = ()
