@@ -69,6 +69,7 @@ EXPECTED = [
     ("libras", "default", (360, 91), "class", "classification", 1, {}),
     ("diabetes", "raw", (442, 11), "progression", "regression", 0, {}),
     ("diabetes", "scaled", (442, 11), "progression", "regression", 0, {}),
+    ("iris", "default", (150, 5), "species", "classification", 1, {}),
 ]
 
 
@@ -100,6 +101,7 @@ def test_default_variants_are_explicit(data_dir):
         "concrete": "default",
         "libras": "default",
         "diabetes": "raw",
+        "iris": "default",
         "csv": "default",
         "mimic4ed": "default",
     }

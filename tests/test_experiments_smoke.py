@@ -33,6 +33,8 @@ FEWER = {
         "model=forest_diffusion,miceforest",
         "dataset=breast_numeric,wine_white,concrete,libras_numeric,diabetes",
     ],
+    # Every model on a class target with a categorical column (iris) and a regression one.
+    "forest_benchmark": ["dataset=iris,concrete"],
 }
 
 
