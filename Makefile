@@ -40,14 +40,19 @@ $(STAMP): pyproject.toml requirements/lock.txt
 install: $(STAMP)
 
 reproduce: $(STAMP)
-	@start=$$(date +%s); \
+	@set -o pipefail; start=$$(date +%s); log=$$(mktemp); \
 	for exp in $(EXPERIMENTS); do \
-	  $(VENV)/bin/missdiff-run -m experiment=$$exp profile=$(PROFILE) || exit 1; \
+	  echo "$$exp:" >> $$log; \
+	  $(VENV)/bin/missdiff-run -m experiment=$$exp profile=$(PROFILE) 2>&1 | tee -a $$log || exit 1; \
 	done; \
-	$(VENV)/bin/missdiff-verify $(VERIFY_ARGS) || exit 1; \
-	$(VENV)/bin/missdiff-report || exit 1; \
-	$(VENV)/bin/missdiff-report --profile quick --out results/tables/quick --figures-out results/figures/quick || exit 1; \
-	echo "make reproduce: finished in $$(( ($$(date +%s) - start) / 60 )) min"
+	$(VENV)/bin/missdiff-verify $(VERIFY_ARGS) 2>&1 | tee -a $$log || exit 1; \
+	tables=$$( { $(VENV)/bin/missdiff-report && \
+	  $(VENV)/bin/missdiff-report --profile quick --out results/tables/quick --figures-out results/figures/quick; } \
+	  | tee /dev/stderr | wc -l ) || exit 1; \
+	echo; echo "make reproduce: summary"; \
+	grep -E '^[a-z0-9_]+:$$|^missdiff-run: sweep of [0-9]+ jobs done|^  failed: |^verify: |^  (MISMATCH|STALE|FAILED|rule:) ' $$log; \
+	echo "$$tables tables and figures written (results/tables, results/figures)"; \
+	echo "make reproduce: finished in $$(( ($$(date +%s) - start) / 60 )) min"; rm -f $$log
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

@@ -32,8 +32,9 @@ from typing import Any
 from missdiff.records import COMPLETED, Record, iter_records, package_versions
 
 TOLERANCE = 1e-6  # relative, when the device, threads or package versions differ
-# Bookkeeping in `metrics` that is not a result of the run.
-NOT_RESULTS = frozenset({"superseded"})
+# Bookkeeping in `metrics` that is not a result of the run, and measured times (a rerun never
+# gives them back: forest_imputation's `time`, the peer's column).
+NOT_RESULTS = frozenset({"superseded", "time"})
 
 
 @dataclass
