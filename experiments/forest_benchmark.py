@@ -85,8 +85,11 @@ _NOTES = (
     " 2). `| published x` is the peer's value (3 runs x 5 imputations). Its `ice` sits in the"
     " MICE(linear) row: the same chained linear regressions, but the peer's draw from the"
     " posterior and ours (hyperimpute's `ice`) do not, so our five imputations agree (MinMAE ="
-    " AvgMAE). Its REPAINT ForestDiffusion sits in the ForestDiffusion row; the peer trains a"
-    " forest per class (`ycond`), ours does not. Other differences: our folds and masks are"
+    " AvgMAE). Our MissForest is hyperimpute's (the paper's), whose forests are 100 trees of"
+    " depth at most 3; the peer's grows full trees, which imputes much better wherever the"
+    " columns are not nearly linear in each other (results/NOTES.md). Its REPAINT"
+    " ForestDiffusion sits in the ForestDiffusion row; the peer trains a forest per class"
+    " (`ycond`), ours does not. Other differences: our folds and masks are"
     " our seeds' draws, not the peer's; rows whose features are all hidden are kept (the peer"
     " drops them: under 0.2 % of iris's rows, none elsewhere in expectation); our times are one"
     " CPU thread, the peer's every core of its machine." + QUICK_DIFFUSION_NOTE
@@ -101,7 +104,7 @@ _BASE = TableSpec(
     higher_is_better=False,
     digits=4,
     reference_tag="published",
-    reference_source="ForestDiffusion's published benchmark",
+    reference_source="ForestDiffusion",  # its published benchmark
     notes=_NOTES,
 )
 
