@@ -22,7 +22,7 @@ PUBLISHED_CSV = Path(__file__).with_name("forest_benchmark_published.csv")
 # dataset_label of our datasets -> the peer's dataset name (the tables' columns).
 DATASETS = {
     "iris": "iris",
-    "wine/red": "wine_quality_red",
+    "wine/red (11 columns)": "wine_quality_red",  # dataset=wine_forestdiffusion
     "wine/white": "wine_quality_white",
     "concrete": "concrete_compression",
     "libras": "libras",

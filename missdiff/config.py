@@ -38,7 +38,8 @@ class DatasetConfig:
     # User tables (csv, mimic4ed; missdiff/data/user_table.py): the CSV file(s), the columns
     # to keep (empty: all), the categorical ones (empty: the text columns), the prediction
     # target and its task (empty: from the target's type), extra strings that mean missing.
-    # `target` also names the target a public dataset must have.
+    # `target` also names the target a public dataset must have, and `columns` selects a
+    # public dataset's columns too.
     path: str | None = None
     test_path: str | None = None
     columns: list[str] = field(default_factory=list)

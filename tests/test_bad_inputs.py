@@ -45,7 +45,6 @@ BEFORE_ANY_WORK = [
     (["missingness=mar", "missingness.input_fraction=0"], "input_fraction"),
     (["dataset=wine", "dataset.variant=rose"], "red, white"),
     (["dataset=wine", "dataset.test_fraction=0"], "test_fraction"),
-    (["dataset=wine", "dataset.columns=[a]"], "apply to user tables"),
     (["dataset=csv"], "needs dataset.path"),
     (["dataset=csv", "dataset.path=/no/such.csv"], "no file /no/such.csv"),
     (["model=mean_mode", "evaluator=fidelity"], "can only impute"),
@@ -89,6 +88,14 @@ def test_a_target_that_is_not_a_column_is_a_config_error(tmp_path, data_dir) -> 
     cfg = compose(["dataset=wine", "dataset.target=colour", "profile=smoke",
                    f"records_dir={tmp_path}", f"data_dir={data_dir}"])  # fmt: skip
     with pytest.raises(ConfigError, match="has target 'quality', not 'colour'"):
+        execute(cfg)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_column_selection_naming_no_column_is_a_config_error(tmp_path, data_dir) -> None:
+    cfg = compose(["dataset=wine", "dataset.columns=[alcohol,colour]", "profile=smoke",
+                   f"records_dir={tmp_path}", f"data_dir={data_dir}"])  # fmt: skip
+    with pytest.raises(ConfigError, match=r"has no column\(s\) \['colour'\]"):
         execute(cfg)
     assert not list(tmp_path.iterdir())
 

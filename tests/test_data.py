@@ -173,7 +173,11 @@ def test_unknown_names_list_valid_ones(data_dir):
         _load(data_dir, "wine", "rose")
     assert "red" in _one_line(exc) and "white" in str(exc.value)
     with pytest.raises(MissDiffError, match="apply to user tables"):
-        _load(data_dir, "wine", columns=["alcohol"])
+        _load(data_dir, "wine", categorical=["alcohol"])
+    # A public dataset's columns can be selected; the target stays the target if kept.
+    kept = _load(data_dir, "wine", columns=["quality", "alcohol"])
+    assert kept.schema.columns == ("alcohol", "quality") and kept.schema.target == "quality"
+    assert _load(data_dir, "wine", columns=["alcohol"]).schema.target is None
     with pytest.raises(MissDiffError, match="target"):
         _load(data_dir, "wine", target="alcohol")
     assert len(_load(data_dir, "wine", target="quality")) == 1599

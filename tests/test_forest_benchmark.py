@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from experiments.forest_benchmark import SPECS, published_values
 from missdiff.data.datasets import load_dataset
@@ -104,6 +105,14 @@ def test_protocol_spares_the_target_and_stratifies_the_split(data_dir) -> None:
     plain = prepare_data(compose(base), data_dir)
     strat = prepare_data(compose([*base, "dataset.stratify=true"]), data_dir)
     assert np.array_equal(plain.test, strat.test)
+
+
+def test_the_peers_wine_red_leaves_out_its_first_column(data_dir) -> None:
+    cfg = compose(["dataset=wine_forestdiffusion", "profile=smoke", f"data_dir={data_dir}"])
+    table = load_dataset(cfg.dataset, data_dir, np.random.default_rng(0))
+    assert table.data.shape == (1599, 11) and "fixed_acidity" not in table.schema.columns
+    assert table.schema.target == "quality"
+    assert SPECS["forest_benchmark"].column[1](OmegaConf.to_container(cfg)) == "wine_quality_red"
 
 
 def test_a_method_that_imputes_once_is_refitted_per_imputation(data_dir) -> None:

@@ -299,7 +299,7 @@ def check_dataset_config(cfg: DatasetConfig) -> str:
             f"unknown variant {cfg.variant!r} of dataset {cfg.name!r}; choose one of: "
             f"{', '.join(spec.variants)} (or default = {spec.default_variant})"
         )
-    user_only = {"path": cfg.path, "test_path": cfg.test_path, "columns": list(cfg.columns),
+    user_only = {"path": cfg.path, "test_path": cfg.test_path,
                  "categorical": list(cfg.categorical), "task": cfg.task,
                  "na_values": list(cfg.na_values)}  # fmt: skip
     given = [f"dataset.{k}" for k, v in user_only.items() if v]
@@ -352,6 +352,8 @@ def load_dataset(
             f"dataset {cfg.name!r} has target {table.schema.target!r}, not {cfg.target!r}; "
             "remove dataset.target or set it to that column"
         )
+    if cfg.columns and not spec.user_files:  # a user table selects its columns as it reads
+        table = table.select(list(cfg.columns))
     return as_continuous(table) if cfg.all_continuous else table
 
 

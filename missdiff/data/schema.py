@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from missdiff.errors import MissDiffError
+from missdiff.errors import ConfigError, MissDiffError
 
 Task = Literal["classification", "regression"]
 
@@ -92,6 +92,25 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def select(self, columns: Sequence[str]) -> Table:
+        """The table with only `columns`, in the table's order; the target stays the target if
+        kept (else the table has none)."""
+        unknown = [c for c in columns if c not in self.schema.columns]
+        if unknown:
+            raise ConfigError(
+                f"{self.name} has no column(s) {unknown}; dataset.columns must name some of "
+                f"{list(self.schema.columns)}"
+            )
+        keep = tuple(c for c in self.schema.columns if c in set(columns))
+        target = self.schema.target if self.schema.target in keep else None
+        schema = Schema(
+            keep,
+            tuple(c for c in self.schema.categorical if c in keep),
+            target,
+            self.schema.task if target is not None else None,
+        )
+        return Table(self.name, self.data[list(keep)], schema, self.split)
 
     def subset(self, rows: np.ndarray) -> Table:
         split = None if self.split is None else self.split[rows]

@@ -20,10 +20,13 @@ PROFILE_RANK = {"smoke": 0, "quick": 1, "paper": 2}
 
 # -- labels -------------------------------------------------------------------------------------
 def dataset_label(config: dict[str, Any]) -> str:
-    """name[/variant][ (all numeric)]: every dataset key that changes the data's encoding."""
+    """name[/variant][ (k columns)][ (all numeric)]: every dataset key that changes the data or
+    its encoding."""
     ds = config["dataset"]
     variant = ds.get("variant", "default")
     label = ds["name"] if variant in ("default", None) else f"{ds['name']}/{variant}"
+    if ds.get("columns"):
+        label += f" ({len(ds['columns'])} columns)"
     return label + (" (all numeric)" if ds.get("all_continuous") else "")
 
 
