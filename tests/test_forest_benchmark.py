@@ -36,7 +36,8 @@ def test_gower_scale_prices_a_wrong_category_and_a_full_range_at_one() -> None:
 
 def _inputs(data_dir, dataset: str, seed: int) -> EvalInputs:
     cfg = compose([f"dataset={dataset}", *PROTOCOL, "profile=smoke", f"seed={seed}",
-                   f"data_dir={data_dir}", "profile.max_train_rows=null"])  # fmt: skip
+                   f"data_dir={data_dir}", "profile.max_train_rows=null",
+                   "profile.max_test_rows=null"])  # fmt: skip
     data = prepare_data(cfg, data_dir)
     frame = data.table.data
     return EvalInputs(
@@ -48,20 +49,29 @@ def _inputs(data_dir, dataset: str, seed: int) -> EvalInputs:
     )
 
 
-def test_the_truth_scores_zero_and_its_test_distance_matches_the_peers_oracle(data_dir) -> None:
+@pytest.mark.parametrize(
+    ("dataset", "peer_name"),
+    [("iris", "iris"), ("breast_diagnostic", "breast_cancer_diagnostic"),
+     ("wine_forestdiffusion", "wine_quality_red")],
+)  # fmt: skip
+def test_the_truth_scores_zero_and_its_test_distance_matches_the_peers_oracle(
+    data_dir, dataset: str, peer_name: str
+) -> None:
     """Imputing with the truth gives MinMAE = AvgMAE = W_train = 0, and W_test is then the
     distance between the true training and test rows: the peer's `oracle` row. Matching it (within
     the spread of three folds) checks our scale, split and distance against the peer's."""
     evaluator = ForestImputationEvaluator()
     w_test = []
     for seed in range(3):
-        inputs = _inputs(data_dir, "iris", seed)
+        inputs = _inputs(data_dir, dataset, seed)
         inputs.imputed_train = [inputs.train_true] * 5
         m = evaluator.evaluate(inputs, np.random.default_rng(0))
         assert m["min_mae"] == m["avg_mae"] == m["w_train"] == 0.0
         w_test.append(m["w_test"])
-    oracle = published_values("W_test")[("oracle", "iris")]  # 0.2395
-    assert np.mean(w_test) == pytest.approx(oracle, rel=0.1)
+    # Measured: 0.243 / 1.853 / 0.510 against the peer's 0.240 / 1.853 / 0.504 (with
+    # fixed_acidity, Wine red gave 0.567; without the stratified split, iris gave 0.33-0.38).
+    oracle = published_values("W_test")[("oracle", peer_name)]
+    assert np.mean(w_test) == pytest.approx(oracle, rel=0.05)
 
 
 def test_min_mae_rewards_draws_that_spread_and_avg_mae_does_not(data_dir) -> None:
