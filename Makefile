@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
-EXPERIMENTS ?= mechanisms figure1_row figure1_colind table1 table5 table2 table4 table6 table18_19
+EXPERIMENTS ?= mechanisms figure1_row figure1_colind figure1_released_row figure1_released_colind table1 table5 table2 table4 table6 table18_19
 # Step (b) of reproduce: recompute a seeded sample of committed records (as many as fit
 # VERIFY_MINUTES of their recorded wall time) and compare; VERIFY=all recomputes every one, into
 # RECORDS when given (e.g. a cluster's scratch folder), else into a temporary folder.

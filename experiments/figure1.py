@@ -37,14 +37,38 @@ from missdiff.report.spec import (
     ratio_label,
 )
 
-SWEEPS = ("figure1_row", "figure1_colind")
-MODELS = ("MissDiff", "Diff-delete", "Diff-mean")
+SWEEPS = ("figure1_row", "figure1_colind", "figure1_forestflow")
+# ForestFlow (not in the paper; missdiff/configs/experiment/figure1_forestflow.yaml) is an extra
+# line; the claims compare the paper's three models only.
+MODELS = ("MissDiff", "Diff-delete", "Diff-mean", "ForestFlow")
 PANELS = (
     ("(a) Row missing", MECHANISM_NAMES["mcar_row"]),
     ("(b) Column missing", MECHANISM_NAMES["mcar_column"]),
     ("(c) Independent missing", MECHANISM_NAMES["mcar_independent"]),
 )
-COLORS = {"MissDiff": "tab:red", "Diff-delete": "tab:blue", "Diff-mean": "tab:green"}
+COLORS = {
+    "MissDiff": "tab:red",
+    "Diff-delete": "tab:blue",
+    "Diff-mean": "tab:green",
+    "ForestFlow": "tab:purple",
+}
+
+FORESTFLOW_NOTE = (
+    " ForestFlow (not in the paper: ForestDiffusion's flow-matching generator, trained on the"
+    " incomplete rows) runs at the row panel's ratios only."
+)
+
+
+def figure1_notes(convention: str, figure: str, extra: str = "") -> str:
+    """The notes of Figure 1's table on one convention of the Bernoulli draws."""
+    return (
+        "Simulated Bayesian network of Appendix C.2 (C1, C2 continuous; D1-D3 categorical),"
+        " `profile.bayesnet_rows` rows, 80/20 split; SDMetrics Quality Report of the synthetic rows"
+        f" against the training rows before masking. Bernoulli draws: {convention}. The paper"
+        " reports Figure 1 as a plot only: no paper values. The plot:"
+        f" results/figures/{figure}.png." + extra + QUICK_DIFFUSION_NOTE
+    )
+
 
 SPEC = TableSpec(
     title="Figure 1: fidelity (SDMetrics score, %) on the Bayesian network vs missing ratio",
@@ -56,11 +80,10 @@ SPEC = TableSpec(
     column_order=MODELS,
     row_order=tuple(name for _, name in PANELS),
     higher_is_better=True,
-    notes=(
-        "Simulated Bayesian network of Appendix C.2 (C1, C2 continuous; D1-D3 categorical),"
-        " `profile.bayesnet_rows` rows, 80/20 split; SDMetrics Quality Report of the synthetic rows"
-        " against the training rows before masking. The paper reports Figure 1 as a plot only:"
-        " no paper values. The plot: results/figures/figure1.png." + QUICK_DIFFUSION_NOTE
+    notes=figure1_notes(
+        "the paper's text's (P(1) = p; figure1_released.md has the authors' released one)",
+        "figure1",
+        FORESTFLOW_NOTE,
     ),
     claims=(
         Claim(
@@ -83,7 +106,7 @@ SPEC = TableSpec(
 )
 
 
-def plot_figure1(records: list[Record]) -> Any:
+def plot_figure1(records: list[Record], spec: TableSpec = SPEC) -> Any:
     """Three panels (row, column, independent missing): mean fidelity (%) vs ratio per model,
     the area between mean - std and mean + std shaded, as in the paper's Figure 1.
 
@@ -96,7 +119,7 @@ def plot_figure1(records: list[Record]) -> Any:
     axes = fig.subplots(1, len(PANELS), sharey=True)
     order: dict[str, tuple[int, int]] = {}  # legend label -> (paper's model order, profile rank)
     for rank, (profile, recs) in enumerate(profiles.items()):
-        cells = collect(recs, SPEC)
+        cells = collect(recs, spec)
         for ax, (_, mechanism) in zip(axes, PANELS, strict=True):
             for model in MODELS:
                 points = []

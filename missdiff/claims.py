@@ -208,15 +208,23 @@ def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "al
     return check
 
 
-def best(method: str, *, axis: int = -1, need: str = "most") -> Check:
+def best(
+    method: str, *, axis: int = -1, need: str = "most", among: Sequence[str] | None = None
+) -> Check:
     """`method` has the best mean among the methods of a row, in most (or all) rows.
 
-    A row counts when every method of the table has a cell in it (run or "-"), or when a method
-    present already beats `method` there: no missing cell can then make it the best."""
+    `among`: the methods the claim compares (e.g. the paper's, when a table also shows newer
+    peers); default every method of the table. A row counts when every method compared has a
+    cell in it (run or "-"), or when a method present already beats `method` there: no missing
+    cell can then make it the best."""
     _need(need)
 
     def check(table: Table, higher: bool) -> Verdict:
         groups = _split(table, axis)
+        if among is not None:
+            kept = {method, *among}
+            rows = {g: {m: e for m, e in row.items() if m in kept} for g, row in groups.items()}
+            groups = {g: row for g, row in rows.items() if row}  # a row only peers ran: no row
         expected = {m for row in groups.values() for m in row}
         results, skipped = [], []
         for group, row in groups.items():

@@ -70,6 +70,19 @@ def test_best_counts_rows_won_and_needs_most() -> None:
     assert best("M", axis=0)(table, True).holds is False  # higher is better: M wins d3 only
 
 
+def test_best_among_the_papers_methods_ignores_a_newer_peer() -> None:
+    # Higher is better. A peer P beats M everywhere; among the paper's M and X, M wins 2 of 2.
+    table = {
+        ("r1", "M"): Estimate(0.8), ("r1", "X"): Estimate(0.7), ("r1", "P"): Estimate(0.9),
+        ("r2", "M"): Estimate(0.6), ("r2", "X"): Estimate(0.5), ("r2", "P"): Estimate(0.9),
+        ("r3", "P"): Estimate(0.9),  # a row only the peer ran: nothing to compare
+    }  # fmt: skip
+    assert best("M")(table, True).holds is False
+    among = best("M", among=["X"])(table, True)
+    assert among.holds is True and "2 of 2 rows" in among.text
+    assert "P" not in among.text and "r3" not in among.text
+
+
 def test_our_comparisons_flag_one_seed_and_overlap() -> None:
     close = {
         ("r", "M"): Estimate(0.80, 0.05, 3, "quick"),

@@ -27,6 +27,11 @@ NEEDS_USER_DATA = {"table3", "table3_stasy"}  # MIMIC-IV-ED is credentialed
 FEWER = {
     "figure1_row": ["missingness.ratio=0.4"],
     "figure1_colind": ["missingness.ratio=0.5"],
+    "figure1_released_row": ["missingness.ratio=0.4"],
+    "figure1_released_colind": ["missingness.ratio=0.5"],
+    "figure1_forestflow": ["missingness.ratio=0.4"],
+    # ForestFlow on Census: one mechanism (its utility scoring takes a minute at smoke).
+    "table2_forestflow": ["missingness=mcar_independent"],
     # table1 runs the paper's methods; miceforest's default mean matching fails on smoke's 300
     # Census rows after one round (a probability of exactly 1; baselines/miceforest.py).
     "table1_peers": [

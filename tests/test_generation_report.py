@@ -400,6 +400,19 @@ def test_figure1_row_ratios_hide_at_least_one_entry() -> None:
     assert all(1 <= math.floor(5 * r) <= 4 for r in ratios)  # bayesnet has 5 columns
 
 
+@pytest.mark.parametrize("panel", ["row", "colind"])
+def test_figure1_on_the_released_network_is_the_same_grid_but_the_convention(panel) -> None:
+    """The two conventions' figures are comparable only if their sweeps differ in nothing else."""
+
+    def params(name: str) -> dict:
+        cfg = yaml.safe_load((CONFIG_DIR / "experiment" / f"{name}.yaml").read_text())
+        return dict(cfg["hydra"]["sweeper"]["params"])
+
+    released = params(f"figure1_released_{panel}")
+    assert released.pop("dataset.variant") == "released"
+    assert released == params(f"figure1_{panel}")
+
+
 def test_a_superseded_record_stays_on_disk_and_out_of_the_tables(tmp_path) -> None:
     """A record that a newer configuration of its job replaced is counted, never shown: the cell
     shows the current record, or `not run` when there is none yet."""

@@ -112,7 +112,7 @@ def test_an_unknown_experiment_names_the_known_ones(tmp_path, capsys) -> None:
     assert main(["--records", str(records), "--out", str(out), "--experiment", "no_such"]) == 2
     [line] = stderr_lines(capsys)
     assert line.startswith("missdiff-report: error: unknown --experiment 'no_such'")
-    assert "known: figure1, forest_benchmark, mechanisms, mine, table1" in line
+    assert "known: figure1, figure1_released, forest_benchmark, mechanisms, mine, table1" in line
     assert not out.exists()
     assert main(["--records", str(records), "--out", str(out), "--experiment", "mine"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["mine.csv", "mine.md"]

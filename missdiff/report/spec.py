@@ -67,6 +67,10 @@ MODEL_NAMES = {
     "mice": "MICE(linear)",
     "missforest": "MissForest",
     "gain": "GAIN",
+    # Newer peers (not in the paper).
+    "forest_diffusion": "ForestDiffusion",
+    "forest_flow": "ForestFlow",
+    "miceforest": "miceforest",
 }
 
 
