@@ -13,6 +13,7 @@ the records say otherwise.
 
     .venv/bin/python scripts/sweep_budget.py --profile quick [table2 table4 ...]
     .venv/bin/python scripts/sweep_budget.py --profile paper table1 --override dataset=concrete
+    .venv/bin/python scripts/sweep_budget.py --markdown results/tables/pending-quick.md
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
+from missdiff.files import atomic_write_text
 from missdiff.records import FINAL_STATUSES
 from missdiff.sweep import SWEEPS, Costs, composed_jobs, cost_key
 
@@ -33,6 +35,9 @@ def main() -> None:
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--records", default="results/runs")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUES")
+    parser.add_argument(
+        "--markdown", metavar="PATH", help="also write the figures as a markdown page to PATH"
+    )
     args = parser.parse_args()
     known = sorted(p.stem for p in SWEEPS.glob("*.yaml"))
     unknown = [s for s in args.sweeps if s not in known]
@@ -60,6 +65,19 @@ def main() -> None:
     )
     print("{:<16}{:>6}{:>6}{:>8}{:>9}{:>13}{:>12}{:>13}".format(*header))
     shared: set[str] = set()  # finished records of any listed sweep, each counted once
+    page = [
+        f"# What is left to run at `{args.profile}`, and its cost",
+        "",
+        "Written by `python scripts/sweep_budget.py --profile "
+        f"{args.profile} --markdown <this file>` from the records under `{args.records}`."
+        " Hours are single-thread run hours, estimated per job from the median wall time of"
+        " finished records of the same dataset, model, evaluator and profile; `no estimate`:"
+        " no such record yet.",
+        "",
+        "| sweep | jobs | done | failed | pending | spent hours | est. hours | no estimate |"
+        " pending jobs |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for sweep in sweeps:
         counts = {"done": 0, "failed": 0, "pending": 0, "unknown": 0}
         hours = spent = 0.0
@@ -83,13 +101,21 @@ def main() -> None:
             f"{sweep:<16}{n:>6}{counts['done']:>6}{counts['failed']:>8}{counts['pending']:>9}"
             f"{spent:>13.1f}{hours:>12.1f}{counts['unknown']:>13}"
         )
+        lines = []
         for key, count in sorted(todo.items()):
             each = f"{minutes[key]:.1f} min each" if key in minutes else "no record yet"
-            print(f"    {count:>4} x {' '.join(key[:3])}: {each}")
+            lines.append(f"{count} x {' '.join(key[:3])}: {each}")
+            print(f"    {lines[-1]}")
+        page.append(
+            f"| {sweep} | {n} | {counts['done']} | {counts['failed']} | {counts['pending']} |"
+            f" {spent:.1f} | {hours:.1f} | {counts['unknown']} | {'<br>'.join(lines)} |"
+        )
     if len(sweeps) > 1:
         # Sweeps share runs (same config, same record), so their `spent hours` do not add up.
         total = sum(spent_of.get(r, 0.0) for r in shared) / 3600
         print(f"{'distinct':<16}{'':>6}{len(shared):>6}{'':>17}{total:>13.1f}")
+    if args.markdown:
+        atomic_write_text(Path(args.markdown), "\n".join(page) + "\n")
 
 
 if __name__ == "__main__":

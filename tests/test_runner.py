@@ -187,14 +187,20 @@ def test_report_shows_the_highest_profile_or_only_the_one_asked_for(tmp_path, da
 
 def test_sweep_budget_lists_pending_jobs_and_rejects_an_unknown_sweep(tmp_path) -> None:
     script = [sys.executable, str(REPO / "scripts" / "sweep_budget.py"), "--records", str(tmp_path)]
+    page = tmp_path / "pending.md"
     ok = subprocess.run(
-        [*script, "--profile", "smoke", "table5"], capture_output=True, text=True, timeout=300
-    )
+        [*script, "--profile", "smoke", "table5", "--markdown", str(page)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     (row,) = [line for line in ok.stdout.splitlines() if line.startswith("table5")]
     jobs, done, failed, pending = (int(v) for v in row.split()[1:5])
     assert done == failed == 0 and pending == jobs > 0
     assert float(row.split()[5]) == 0.0  # nothing spent without records
+    # The page holds the same figures, and names what is pending.
+    (cells,) = [line for line in page.read_text().splitlines() if line.startswith("| table5 |")]
+    assert cells.split(" | ")[1:5] == [str(jobs), "0", "0", str(pending)]
+    assert "census/tabcsdi missdiff rmse: no record yet" in cells
     bad = subprocess.run([*script, "figure1"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert "unknown sweep figure1: choose from" in bad.stderr.splitlines()[-1]
