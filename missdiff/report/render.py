@@ -286,8 +286,8 @@ def status_page(rows: list[tuple[str, str]], profile: str | None, superseded: in
         " `n>=2`: enough seeds for a standard deviation; `at paper` / `at quick`: the profile"
         " the cell shows; `not run`: no record yet (the paper's value stands alone);"
         " `failed only`: every record of the cell failed. What each pending sweep costs:"
-        " pending-quick.md and pending-paper.md beside this page (`python"
-        " scripts/sweep_budget.py --profile quick --markdown results/tables/pending-quick.md`)."
+        " pending-quick.md beside this page (`python scripts/sweep_budget.py --profile quick"
+        " --markdown results/tables/pending-quick.md`; `--profile paper` for the other profile)."
     )
     if superseded:
         intro += (
