@@ -13,9 +13,9 @@ from dataclasses import replace
 
 from experiments.table1 import HEADLINE, METHODS
 from missdiff.claims import Claim, beats
-from missdiff.report.spec import TableSpec, model_label
+from missdiff.report.spec import MODEL_NAMES, TableSpec, model_label
 
-PEERS = {"forest_diffusion": "ForestDiffusion", "miceforest": "miceforest"}
+PEERS = {name: MODEL_NAMES[name] for name in ("forest_diffusion", "miceforest")}
 ROWS = {**METHODS, **PEERS}
 
 
