@@ -361,6 +361,30 @@ def test_ema_leaves_the_warmed_up_average_of_the_weights_in_the_network():
     assert not torch.allclose(net.output.weight, plain.output.weight)
 
 
+def test_the_cached_ema_update_is_the_library_update_bit_for_bit():
+    """train() updates the average over parameter lists gathered once (a sixth of a quick MLP
+    step saved); the records' verification compares weights bit for bit, so the averages must
+    be identical to AveragedModel.update_parameters', also after a load_state_dict (a resume)."""
+    from missdiff.diffusion.train import ema_average, ema_updater
+
+    net = small_net()
+    library = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema_average(0.99))
+    ours = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema_average(0.99))
+    step = ema_updater(ours, net, 0.99)
+    g = torch.Generator().manual_seed(0)
+    for k in range(6):
+        if k == 3:  # a resume loads saved states in place; the cached lists must follow
+            ours.load_state_dict(library.state_dict())
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn(p.shape, generator=g))
+        library.update_parameters(net)
+        step()
+        for a, b in zip(library.parameters(), ours.parameters(), strict=True):
+            assert torch.equal(a, b)
+        assert int(ours.n_averaged) == int(library.n_averaged) == k + 1
+
+
 @pytest.mark.parametrize("in_channels", [1, 2])
 def test_the_mlp_denoiser_answers_the_backbone_interface(in_channels):
     """Same call as EpsNetwork (CSDI_T's cond and side included), zero output before training,

@@ -89,6 +89,35 @@ def ema_average(decay: float) -> Callable[[list[Tensor], list[Tensor], Tensor], 
     return update
 
 
+def ema_updater(
+    ema: torch.optim.swa_utils.AveragedModel, net: nn.Module, decay: float
+) -> Callable[[], None]:
+    """`ema.update_parameters(net)` (without buffer averaging) over parameter lists gathered once.
+
+    The library's own update walks both module trees and regroups their tensors on every call,
+    which on one CPU thread cost a sixth of a `quick` MLP step (1000 steps of the 256 x 4 MLP,
+    batch 64: 3.2 of 19.8 ms per step, cProfile). Same arithmetic, so the same weights bit for
+    bit (tests/test_diffusion.py).
+    """
+    averaged = [p.detach() for p in ema.module.parameters()]
+    current = [p.detach() for p in net.parameters()]
+    averaged_buffers = [b.detach() for b in ema.module.buffers()]
+    current_buffers = [b.detach() for b in net.buffers()]
+    update = ema_average(decay)
+
+    def step() -> None:
+        if int(ema.n_averaged) == 0:
+            for a, c in zip(averaged, current, strict=True):
+                a.copy_(c)
+        else:
+            update(averaged, current, ema.n_averaged)
+        for a, c in zip(averaged_buffers, current_buffers, strict=True):
+            a.copy_(c)  # buffers are kept in sync, not averaged (AveragedModel's default)
+        ema.n_averaged += 1
+
+    return step
+
+
 def _atomic_save(obj: dict, path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
@@ -150,6 +179,7 @@ def train(
     ema = None
     if settings.ema_decay > 0:
         ema = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema_average(settings.ema_decay))
+        ema_step = ema_updater(ema, net, settings.ema_decay)
     n_epochs = settings.epochs_for(n)
     per_epoch = math.ceil(n / settings.batch_size)
     history: list[float] = []
@@ -211,7 +241,7 @@ def train(
                 loss.backward()
                 optimizer.step()
                 if ema is not None:
-                    ema.update_parameters(net)
+                    ema_step()
                 total += loss.detach()
                 batches += 1
                 done += 1
