@@ -1,7 +1,7 @@
 #!/bin/bash
 # There (a GPU machine lent through the device tool): run sweeps on CUDA until a deadline, then
 # pack the records that finished into $OUT/runs.tgz. Each argument is one `missdiff-run -m`
-# command line (quoted); they run one after another. A run cut off by the deadline writes no
+# command line (quoted); they run one after another (or LANES at once, below). A run cut off by the deadline writes no
 # record (the sweeps resume anywhere). Records carry device=cuda; their keys are the same as on
 # the CPU, so they fill the same table cells. MISSDIFF_DEVICE=cpu runs the same plumbing on a CPU.
 #
@@ -16,6 +16,10 @@
 #     bash scripts/device/sweep.sh 540 \
 #       "experiment=table2 profile=smoke model=missdiff seed=0 missingness=mcar_row" \
 #       "experiment=table2 profile=quick seed=0" "experiment=table4 profile=quick seed=0"
+#   Figure 1 (bundle with --generation and any one folder; the network is simulated), 8 at once:
+#     LANES=8 bash scripts/device/sweep.sh 540 \
+#       "experiment=figure1_colind profile=quick threads=2 seed=0 model=missdiff" ... (one per
+#       seed x model: disjoint jobs)
 #   back here, add the records without touching any already present:
 #     tar -xzf <files_at>/runs.tgz -C results/runs --skip-old-files && missdiff-report
 set -uo pipefail
@@ -35,13 +39,25 @@ out=${OUT:-/tmp/missdiff-device-out}
 mkdir -p "$out" /tmp/device-runs
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
 deadline=$(( $(date +%s) + budget ))
+# LANES=n runs up to n of the sweeps at once (default 1: one after another), each into its own
+# log, printed when it ends: a GPU runs many small models (Figure 1's MLPs) far below capacity
+# one at a time. The sweeps of one call must not share a job (split them by seed or model):
+# two processes running the same record key would both train it.
+lanes=${LANES:-1}
+logs=$(mktemp -d)
+i=0
 for sweep in "$@"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$lanes" ]; do wait -n; done
   left=$(( deadline - $(date +%s) ))
   [ "$left" -gt 30 ] || break
-  echo "== $sweep ($left s left)"
-  # shellcheck disable=SC2086  # one argument = one command line of overrides
-  timeout --signal=INT --kill-after=20 "$left" python3 -m missdiff.run -m $sweep device="${MISSDIFF_DEVICE:-cuda}" \
-    records_dir=/tmp/device-runs data_dir=.device/data 2>&1 | grep -v "it/s\]" | tail -n 40
+  i=$((i + 1))
+  (
+    # shellcheck disable=SC2086  # one argument = one command line of overrides
+    timeout --signal=INT --kill-after=20 "$left" python3 -m missdiff.run -m $sweep device="${MISSDIFF_DEVICE:-cuda}" \
+      records_dir=/tmp/device-runs data_dir=.device/data > "$logs/$i.log" 2>&1
+    { echo "== $sweep (started with $left s left)"; grep -v "it/s\]" "$logs/$i.log" | tail -n 40; } >&2
+  ) &
 done
+wait
 tar -czf "$out/runs.tgz" --exclude=.checkpoints --exclude='.tmp-*' --exclude='.old-*' -C /tmp/device-runs .
 echo "records: $(find /tmp/device-runs -mindepth 1 -maxdepth 1 -not -name '.*' | wc -l) -> $out/runs.tgz"
