@@ -16,10 +16,12 @@
 #     bash scripts/device/sweep.sh 540 \
 #       "experiment=table2 profile=smoke model=missdiff seed=0 missingness=mcar_row" \
 #       "experiment=table2 profile=quick seed=0" "experiment=table4 profile=quick seed=0"
-#   Figure 1 (bundle with --generation and any one folder; the network is simulated), 8 at once:
-#     LANES=8 bash scripts/device/sweep.sh 540 \
-#       "experiment=figure1_colind profile=quick threads=2 seed=0 model=missdiff" ... (one per
-#       seed x model: disjoint jobs)
+#   Figure 1 (bundle with --generation and any one folder; the network is simulated), 8 sweeps at
+#   once, one per (panel, model, seed) so that no two share a job:
+#     a=(); for e in figure1_row figure1_colind; do for m in missdiff diff_delete diff_mean; do
+#       for s in 0 1 2; do a+=("experiment=$e profile=quick threads=2 model=$m seed=$s"); done
+#     done; done; LANES=8 bash scripts/device/sweep.sh 540 "${a[@]}"
+#   (figure1_released_row / figure1_released_colind for the released network.)
 #   back here, add the records without touching any already present:
 #     tar -xzf <files_at>/runs.tgz -C results/runs --skip-old-files && missdiff-report
 set -uo pipefail
