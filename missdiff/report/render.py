@@ -288,6 +288,10 @@ def status_page(rows: list[tuple[str, str]], profile: str | None, superseded: in
         " `failed only`: every record of the cell failed. What each pending sweep costs:"
         " pending-quick.md beside this page (`python scripts/sweep_budget.py --profile quick"
         " --markdown results/tables/pending-quick.md`; `--profile paper` for the other profile)."
+        " Cells that cannot run on this project's 2-core CPU machines: Tables 3, 8 and 11 need"
+        " MIMIC-IV-ED, credentialed data a user supplies (each table says how); Census's"
+        " diffusion cells at `paper` need a GPU (a Table 1 run there is 15-18 single-thread hours"
+        " on the CPU, results/NOTES.md; scripts/device/ runs them on a lent one)."
     )
     if superseded:
         intro += (
