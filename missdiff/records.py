@@ -12,6 +12,7 @@ never recomputed; FAILED records the error and is retried when the sweep runs ag
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -154,6 +155,17 @@ def code_version(root: Path | None = None) -> dict[str, Any]:
         "commit": git("rev-parse", "HEAD"),
         "dirty": bool(status) if status is not None else None,
     }
+
+
+@functools.cache
+def code_version_at_start() -> dict[str, Any]:
+    """`code_version()` read once per process: the commit of the code this process imported.
+
+    A sweep keeps the modules it imported for hours while the checkout moves on (a commit made
+    during a long sweep); reading the commit per job would credit later jobs to code they did not
+    run. `missdiff-run` reads it before its first job; a launcher's worker process on its first.
+    """
+    return code_version()
 
 
 def package_versions() -> dict[str, str]:

@@ -42,7 +42,7 @@ from missdiff.records import (
     COMPLETED,
     FAILED,
     NOT_APPLICABLE,
-    code_version,
+    code_version_at_start,
     finished,
     package_versions,
     tag_experiment,
@@ -143,7 +143,7 @@ def execute(
         "overrides": overrides or [],
         "device": device,
         "threads": threads,
-        "code": code_version(),
+        "code": code_version_at_start(),
         "packages": package_versions(),
         "python": sys.version.split()[0],
         "started": started,
@@ -263,6 +263,7 @@ def app(cfg: DictConfig) -> dict[str, Any]:
 
 
 def main() -> None:
+    code_version_at_start()  # before the sweep: the commit of the code this process imports
     try:
         app()
     except KeyboardInterrupt:

@@ -229,3 +229,23 @@ def test_progress_bars_only_on_a_terminal_or_when_asked(tmp_path, data_dir) -> N
     loud = run_cli([*base, "progress=true", f"records_dir={tmp_path / 'b'}"], data_dir, tmp_path)
     assert loud.returncode == 0, loud.stderr
     assert "train:" in loud.stderr
+
+
+def test_jobs_of_one_process_record_the_commit_it_started_on(tmp_path, data_dir, monkeypatch):
+    """A sweep keeps the code it imported while the checkout moves on (a commit made during a
+    long sweep): every job of the process must record the commit read when it started, not the
+    checkout's HEAD at the job's own start."""
+    from missdiff import records
+
+    heads = iter([{"commit": "a" * 40, "dirty": False}, {"commit": "b" * 40, "dirty": False}])
+    monkeypatch.setattr(records, "code_version", lambda: next(heads))
+    records.code_version_at_start.cache_clear()
+    try:
+        for seed in (0, 1):
+            out = execute(compose(["dataset=wine", "profile=smoke", "model=mean_mode",
+                                   f"seed={seed}", f"records_dir={tmp_path}"]))  # fmt: skip
+            assert out["status"] == COMPLETED, out.get("error")
+    finally:
+        records.code_version_at_start.cache_clear()
+    commits = {r.metrics["code"]["commit"] for r in iter_records(tmp_path)}
+    assert commits == {"a" * 40}
