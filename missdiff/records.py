@@ -168,6 +168,18 @@ def code_version_at_start() -> dict[str, Any]:
     return code_version()
 
 
+def job_code_version() -> dict[str, Any]:
+    """What a record says about its code: the commit its process started on (see above) and,
+    when the checkout has moved since, `checkout_at_job` (the checkout's commit and state at the
+    job's start): such a job ran the start's code, except for modules first imported after the
+    move (a model's module is imported when a job first asks for that model)."""
+    code = dict(code_version_at_start())
+    now = code_version()
+    if now != code_version_at_start():
+        code["checkout_at_job"] = now
+    return code
+
+
 def package_versions() -> dict[str, str]:
     versions = {}
     for name in PACKAGES:

@@ -233,11 +233,12 @@ def test_progress_bars_only_on_a_terminal_or_when_asked(tmp_path, data_dir) -> N
 
 def test_jobs_of_one_process_record_the_commit_it_started_on(tmp_path, data_dir, monkeypatch):
     """A sweep keeps the code it imported while the checkout moves on (a commit made during a
-    long sweep): every job of the process must record the commit read when it started, not the
-    checkout's HEAD at the job's own start."""
+    long sweep): every job of the process records the commit read when it started, not the
+    checkout's HEAD at the job's own start, and a job that started after the move says so."""
     from missdiff import records
 
-    heads = iter([{"commit": "a" * 40, "dirty": False}, {"commit": "b" * 40, "dirty": False}])
+    a, b = {"commit": "a" * 40, "dirty": False}, {"commit": "b" * 40, "dirty": False}
+    heads = iter([a, a, b])  # the process's start, job 1's start, job 2's start
     monkeypatch.setattr(records, "code_version", lambda: next(heads))
     records.code_version_at_start.cache_clear()
     try:
@@ -247,5 +248,8 @@ def test_jobs_of_one_process_record_the_commit_it_started_on(tmp_path, data_dir,
             assert out["status"] == COMPLETED, out.get("error")
     finally:
         records.code_version_at_start.cache_clear()
-    commits = {r.metrics["code"]["commit"] for r in iter_records(tmp_path)}
-    assert commits == {"a" * 40}
+    codes = sorted((r.metrics["code"] for r in iter_records(tmp_path)), key=len)
+    assert [c["commit"] for c in codes] == ["a" * 40, "a" * 40]
+    # The second job saw the checkout moved: its record says so (a lazily imported module may
+    # come from the new checkout).
+    assert "checkout_at_job" not in codes[0] and codes[1]["checkout_at_job"]["commit"] == "b" * 40
