@@ -173,11 +173,8 @@ def job_code_version() -> dict[str, Any]:
     when the checkout has moved since, `checkout_at_job` (the checkout's commit and state at the
     job's start): such a job ran the start's code, except for modules first imported after the
     move (a model's module is imported when a job first asks for that model)."""
-    code = dict(code_version_at_start())
-    now = code_version()
-    if now != code_version_at_start():
-        code["checkout_at_job"] = now
-    return code
+    start, now = code_version_at_start(), code_version()
+    return start if now == start else {**start, "checkout_at_job": now}
 
 
 def package_versions() -> dict[str, str]:

@@ -3,8 +3,9 @@
 Not a test. For each dataset with finished Table 1 records of MissDiff or CSDI_T at a profile,
 prints the model's RMSE per seed, its mean (std) and wall minutes per run, then for every other
 method with records on the same seeds: its mean over those seeds, the difference and a paired
-t-test's p (the folds and masks are the same for every model of a seed). Superseded records are
-left out. The numbers in results/NOTES.md's Table 1 sections come from this.
+t-test's p from `missdiff.claims.paired_p`, the claims page's test (the folds and masks are the
+same for every model of a seed; no test below its PAIRED_MIN_SEEDS shared seeds: p = nan).
+Superseded records are left out. The numbers in results/NOTES.md's Table 1 sections come from this.
 
     .venv/bin/python scripts/table1_paired.py --profile paper
 """
@@ -16,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import ttest_rel
 
+from missdiff.claims import Estimate, paired_p
 from missdiff.records import COMPLETED, iter_records
 from missdiff.report.spec import dataset_label, model_label, profile_label
 
@@ -64,7 +65,10 @@ def main() -> None:
                     continue
                 a = np.array([ours[s] for s in shared])
                 b = np.array([theirs[s] for s in shared])
-                p = ttest_rel(a, b).pvalue if len(shared) > 1 else float("nan")
+                p, _ = paired_p(
+                    Estimate(a.mean(), by_seed=tuple(ours.items())),
+                    Estimate(b.mean(), by_seed=tuple(theirs.items())),
+                )
                 print(
                     f"    vs {other:<10} {b.mean():.4f} on seeds {shared}:"
                     f" difference {a.mean() - b.mean():+.4f}, paired p = {p:.3f}"

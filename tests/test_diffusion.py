@@ -370,7 +370,7 @@ def test_the_cached_ema_update_is_the_library_update_bit_for_bit():
     net = small_net()
     library = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema_average(0.99))
     ours = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema_average(0.99))
-    step = ema_updater(ours, net, 0.99)
+    step = ema_updater(ours, net)
     g = torch.Generator().manual_seed(0)
     for k in range(6):
         if k == 3:  # a resume loads saved states in place; the cached lists must follow

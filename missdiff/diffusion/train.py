@@ -89,21 +89,21 @@ def ema_average(decay: float) -> Callable[[list[Tensor], list[Tensor], Tensor], 
     return update
 
 
-def ema_updater(
-    ema: torch.optim.swa_utils.AveragedModel, net: nn.Module, decay: float
-) -> Callable[[], None]:
+def ema_updater(ema: torch.optim.swa_utils.AveragedModel, net: nn.Module) -> Callable[[], None]:
     """`ema.update_parameters(net)` (without buffer averaging) over parameter lists gathered once.
 
     The library's own update walks both module trees and regroups their tensors on every call,
-    which on one CPU thread cost a sixth of a `quick` MLP step (1000 steps of the 256 x 4 MLP,
-    batch 64: 3.2 of 19.8 ms per step, cProfile). Same arithmetic, so the same weights bit for
-    bit (tests/test_diffusion.py).
+    which on one CPU thread costs several times the averaging itself (`python
+    scripts/bench_ema.py`). The same `multi_avg_fn`, so the same weights bit for bit
+    (tests/test_diffusion.py).
     """
     averaged = [p.detach() for p in ema.module.parameters()]
     current = [p.detach() for p in net.parameters()]
     averaged_buffers = [b.detach() for b in ema.module.buffers()]
     current_buffers = [b.detach() for b in net.buffers()]
-    update = ema_average(decay)
+    update = ema.multi_avg_fn
+    if update is None:
+        raise ValueError("ema_updater needs an AveragedModel built with multi_avg_fn")
 
     def step() -> None:
         if int(ema.n_averaged) == 0:
@@ -179,7 +179,7 @@ def train(
     ema = None
     if settings.ema_decay > 0:
         ema = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema_average(settings.ema_decay))
-        ema_step = ema_updater(ema, net, settings.ema_decay)
+        ema_step = ema_updater(ema, net)
     n_epochs = settings.epochs_for(n)
     per_epoch = math.ceil(n / settings.batch_size)
     history: list[float] = []
