@@ -161,6 +161,10 @@ class RunConfig:
     threads: int | None = None
     # Progress bars: null = on when stderr is a terminal (off in logs and CI).
     progress: bool | None = None
+    # `missdiff-run -m` only: a sweep whose pending jobs are estimated (missdiff/sweep.py: Costs)
+    # to need more single-thread minutes than this, or that has a pending job with no estimate,
+    # is not started; it prints the command that runs it. null: no limit. `make reproduce` sets it.
+    max_sweep_minutes: float | None = None
     # Which of the profile's diffusion budgets the diffusion models use: imputation | generation.
     # Each evaluator's YAML sets it (rmse: imputation); an experiment or the command line may too.
     budget: str = "generation"

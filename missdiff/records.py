@@ -31,6 +31,7 @@ from missdiff.files import atomic_write_text
 from missdiff.keys import result_differences
 
 COMPLETED, FAILED, NOT_APPLICABLE = "COMPLETED", "FAILED", "NOT_APPLICABLE"
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 FINAL_STATUSES = (COMPLETED, NOT_APPLICABLE)
 
 PACKAGES = (
@@ -53,7 +54,9 @@ class Record:
 def read_record(path: Path) -> Record | None:
     """The record in `path`, or None if it is absent or incomplete."""
     try:
-        config = yaml.safe_load((path / "config.yaml").read_text())
+        # libyaml's safe loader: the same documents, about 10x faster than the pure-Python one
+        # (a sweep's cost estimate reads every record).
+        config = yaml.load((path / "config.yaml").read_text(), Loader=SAFE_LOADER)
         metrics = json.loads((path / "metrics.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError, yaml.YAMLError):
         return None

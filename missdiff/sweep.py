@@ -6,7 +6,8 @@ scripts/sweep_budget.py:
   job gets its one line, and a sweep with any runs nothing;
 - `Costs`: the wall time of a pending job, estimated as the median wall time of finished records
   of the same dataset, model, evaluator and profile (any mechanism, seed or experiment);
-- `plan_text` and `summary_text`: printed when a sweep starts and when it ends.
+- `plan_text` and `summary_text`: printed when a sweep starts and when it ends;
+- `deferral_text`: why a sweep over its `max_sweep_minutes` is not started, and how to run it.
 """
 
 from __future__ import annotations
@@ -181,6 +182,37 @@ def plan_text(jobs: Sequence[Job], costs: Costs) -> str:
     if len(known) < len(todo):
         line += f"; no estimate for {len(todo) - len(known)} (no finished record alike)"
     return line
+
+
+def deferral_text(
+    jobs: Sequence[Job], costs: Costs | None, limit_minutes: float | None, command: str
+) -> str | None:
+    """None when a sweep may start under `max_sweep_minutes` (no limit, nothing pending, or every
+    pending job has an estimate and together they fit); else the line saying why it is left
+    unstarted and the command that runs it. A job without an estimate never fits: its time is
+    unknown, and a budget is a promise about time."""
+    todo = [j for j in jobs if j.status not in FINAL_STATUSES]
+    if limit_minutes is None or not todo:
+        return None
+    estimates = [costs.estimate(j.config) if costs is not None else None for j in todo]
+    unknown = sum(m is None for m in estimates)
+    minutes = sum(m for m in estimates if m is not None)
+    if not unknown and minutes <= limit_minutes:
+        return None
+    known = len(todo) - unknown
+    need = f"need about {minutes / 60:.1f} single-thread hours" if known else ""
+    if known and unknown:
+        need += f" for {known} of them"
+    if unknown:
+        need += (
+            (" and " if known else "")
+            + f"have no estimate for {unknown}"
+            + ("" if known else " (no finished record alike)")
+        )
+    return (
+        f"missdiff-run: sweep not started: its {len(todo)} pending jobs {need}, over"
+        f" max_sweep_minutes={max(limit_minutes, 0):g}; run them with: {command}"
+    )
 
 
 def summary_text(outcomes: Sequence[dict[str, Any]]) -> tuple[str, int]:

@@ -17,7 +17,7 @@ from missdiff.records import COMPLETED, FAILED, iter_records
 from missdiff.report.cli import main as report_main
 from missdiff.report.cli import write_report
 from missdiff.run import execute
-from missdiff.sweep import Costs
+from missdiff.sweep import Costs, Job, cost_key, deferral_text
 from tests.conftest import REPO, compose
 
 
@@ -111,13 +111,21 @@ def test_multirun_resumes_and_report_builds_table(tmp_path, data_dir) -> None:
         f"records_dir={records}",
         f"hydra.sweep.dir={tmp_path / 'sweep'}",
     ]
+    # Over its budget (no record alike: no estimate), the sweep starts nothing and says how to run.
+    proc = run_cli([*args, "max_sweep_minutes=60"], data_dir, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "not started: its 8 pending jobs have no estimate for 8 (no finished" in proc.stdout
+    assert "run them with: missdiff-run -m dataset=bayesnet,wine" in proc.stdout
+    assert "max_sweep_minutes" not in proc.stdout.split("run them with:")[1]
+    assert not records.exists() or not list(iter_records(records))
+
     proc = run_cli(args, data_dir, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     recs = list(iter_records(records))
     assert len(recs) == 8 and all(r.status == COMPLETED for r in recs)
     stamps = {r.path.name: (r.path / "metrics.json").stat().st_mtime_ns for r in recs}
 
-    proc = run_cli(args, data_dir, tmp_path)
+    proc = run_cli([*args, "max_sweep_minutes=0"], data_dir, tmp_path)  # nothing left: it runs
     assert proc.returncode == 0
     assert proc.stderr.count("skip") + proc.stdout.count("skip") >= 8
     after = {
@@ -217,6 +225,27 @@ def test_cost_estimates_leave_superseded_records_out(tmp_path, data_dir) -> None
     metrics["superseded"] = {"on": "2026-12-01", "by": "0" * 16, "why": "test"}
     path.write_text(json.dumps(metrics))
     assert Costs.from_records(tmp_path).estimate(rec.config) is None
+
+
+def test_a_sweep_budget_admits_only_pending_jobs_whose_estimates_fit() -> None:
+    cheap = {"dataset": {"name": "wine"}, "model": {"name": "mean_mode"},
+             "evaluator": {"name": "rmse"}, "profile": {"name": "quick"}}  # fmt: skip
+    new = {**cheap, "dataset": {"name": "census"}}
+    costs = Costs(minutes={cost_key(cheap): 4.0}, wall_of={}, status_of={})
+    jobs = [Job([], cheap), Job([], cheap), Job([], new, status=COMPLETED)]
+    assert deferral_text(jobs, costs, None, "cmd") is None  # no limit
+    assert deferral_text(jobs, costs, 8, "cmd") is None  # 2 x 4 minutes fit in 8
+    text = deferral_text(jobs, costs, 7.5, "missdiff-run -m x=1,2")
+    assert text is not None and text.endswith(
+        "its 2 pending jobs need about 0.1 single-thread hours, over max_sweep_minutes=7.5;"
+        " run them with: missdiff-run -m x=1,2"
+    )
+    unknown = [*jobs, Job([], new)]  # a job with no record alike has no estimate: never fits
+    assert "hours for 2 of them and have no estimate for 1," in (
+        deferral_text(unknown, costs, 1e9, "cmd") or ""
+    )
+    finished = [Job([], new, status=COMPLETED)]
+    assert deferral_text(finished, costs, -5, "cmd") is None  # nothing pending: runs (skips)
 
 
 def test_progress_bars_only_on_a_terminal_or_when_asked(tmp_path, data_dir) -> None:
