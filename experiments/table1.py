@@ -82,6 +82,7 @@ HEADLINE = TableSpec(
     column_order=_COLUMNS,
     row_order=tuple(METHODS.values()),
     higher_is_better=False,
+    rank_row="MissDiff",
     notes=(
         "Headline `rmse`: per-column RMSE over the hidden test entries on TabCSDI's shifted min-max"
         " scale (x - min + 1) / (max - min + 1) (training-fold statistics), mean over continuous"

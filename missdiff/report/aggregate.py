@@ -140,3 +140,25 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
         on_paper = claim.check(paper, hib) if paper else Verdict(None, "the paper gives no values")
         out.append((claim, on_paper, [(p, claim.check(t, hib)) for p, t in ours.items()]))
     return out
+
+
+def column_ranks(
+    cells: Mapping[tuple[str, ...], Cell], row: str, higher_is_better: bool
+) -> dict[str, tuple[int, int, str]]:
+    """Per column of a one-row-label table: (rank, rows ranked, profile) of `row` by mean, 1 =
+    best, among the rows whose cell in that column has values at the same profile as `row`'s
+    (a cell shows its highest profile; a `quick` mean is not ranked against a `paper` one). Ties
+    share the better rank."""
+    out = {}
+    for (label, column), cell in cells.items():
+        if label != row or not cell.values:
+            continue
+        means = [
+            float(np.mean(c.values))
+            for (_, col), c in cells.items()
+            if col == column and c.values and c.profile == cell.profile
+        ]
+        mine = float(np.mean(cell.values))
+        better = sum((m > mine) if higher_is_better else (m < mine) for m in means)
+        out[column] = (1 + better, len(means), cell.profile)
+    return out

@@ -20,6 +20,7 @@ from missdiff.report.aggregate import (
     Verdicts,
     check_claims,
     collect,
+    column_ranks,
     higher_is_better,
     row_sort_key,
 )
@@ -222,6 +223,8 @@ def build_table(
         # A cell's own "|" (before the paper's value) is escaped so the markdown row stays intact.
         cells_md = [t.replace("|", "\\|") for t in (*rk, *texts)]
         lines.append("| " + " | ".join(cells_md) + " |")
+    if spec.rank_row and len(row_names) == 1 and hib is not None:
+        lines += rank_lines(spec.rank_row, column_ranks(cells, spec.rank_row, hib), columns)
     failures = sorted({e for c in cells.values() for e in c.errors if e})
     if failures:
         lines += ["", "Failed runs (see their records):", *[f"- {e}" for e in failures[:20]]]
@@ -229,6 +232,20 @@ def build_table(
         verdicts = check_claims(records, spec)
     lines += claims_markdown(verdicts)
     return "\n".join(lines) + "\n", pd.DataFrame(rows_csv)
+
+
+def rank_lines(
+    row: str, ranks: Mapping[str, tuple[int, int, str]], columns: Sequence[str]
+) -> list[str]:
+    """A line under the table: where `row` stands in each column it has a value in."""
+    if not ranks:
+        return []
+    parts = [f"{c} {ranks[c][0]} of {ranks[c][1]} ({ranks[c][2]})" for c in columns if c in ranks]
+    return [
+        "",
+        f"{row}'s rank by mean (1 = best; among the methods whose cell in that column is at the"
+        " same profile): " + "; ".join(parts) + ".",
+    ]
 
 
 def profile_note(text: str, profile: str) -> str:

@@ -142,6 +142,8 @@ class TableSpec:
     higher_is_better: bool | None = None
     # The paper's sentences about this table, checked on its values and on ours (claims.py).
     claims: Sequence[Claim] = ()
+    # A row (of a one-row-label table) whose rank in each column is printed under the table.
+    rank_row: str = ""
 
     @property
     def row_names(self) -> list[str]:
