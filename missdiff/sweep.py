@@ -23,7 +23,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from missdiff.records import FAILED, FINAL_STATUSES, iter_records
+from missdiff.records import COMPLETED, FAILED, FINAL_STATUSES, iter_records
 
 SWEEPS = Path(__file__).resolve().parent / "configs" / "experiment"
 
@@ -116,8 +116,11 @@ class Costs:
             # A superseded record ran at an old budget: its time says nothing of today's job.
             current = "superseded" not in rec.metrics
             if rec.status in FINAL_STATUSES and wall is not None and current:
-                walls[cost_key(rec.config)].append(float(wall))
                 wall_of[rec.path.name] = float(wall)
+                # A not-applicable run stops before training (e.g. Diff-delete with no complete
+                # row): its 0.1 s would price an applicable job of the same model at nothing.
+                if rec.status == COMPLETED:
+                    walls[cost_key(rec.config)].append(float(wall))
         minutes = {k: statistics.median(v) / 60 for k, v in walls.items()}
         return cls(minutes, wall_of, status_of)
 

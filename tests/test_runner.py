@@ -13,7 +13,7 @@ import pytest
 
 from missdiff.errors import ConfigError
 from missdiff.keys import result_key
-from missdiff.records import COMPLETED, FAILED, iter_records
+from missdiff.records import COMPLETED, FAILED, NOT_APPLICABLE, iter_records
 from missdiff.report.cli import main as report_main
 from missdiff.report.cli import write_report
 from missdiff.run import execute
@@ -214,7 +214,7 @@ def test_sweep_budget_lists_pending_jobs_and_rejects_an_unknown_sweep(tmp_path) 
     assert "unknown sweep figure1: choose from" in bad.stderr.splitlines()[-1]
 
 
-def test_cost_estimates_leave_superseded_records_out(tmp_path, data_dir) -> None:
+def test_cost_estimates_leave_superseded_and_not_applicable_records_out(tmp_path, data_dir) -> None:
     # A superseded record ran at an old budget; its wall time must not price today's job.
     execute(compose(["dataset=wine", "profile=smoke", f"records_dir={tmp_path}",
                      f"data_dir={data_dir}"]))  # fmt: skip
@@ -225,6 +225,13 @@ def test_cost_estimates_leave_superseded_records_out(tmp_path, data_dir) -> None
     metrics["superseded"] = {"on": "2026-12-01", "by": "0" * 16, "why": "test"}
     path.write_text(json.dumps(metrics))
     assert Costs.from_records(tmp_path).estimate(rec.config) is None
+    # Nor does a not-applicable run's (it stops before any training): it counts as done, not
+    # as a price.
+    del metrics["superseded"]
+    metrics["status"] = NOT_APPLICABLE
+    path.write_text(json.dumps(metrics))
+    costs = Costs.from_records(tmp_path)
+    assert costs.estimate(rec.config) is None and costs.status_of[rec.path.name] == NOT_APPLICABLE
 
 
 def test_a_sweep_budget_admits_only_pending_jobs_whose_estimates_fit() -> None:
