@@ -4,7 +4,7 @@ Not a test. For every sweep in missdiff/configs/experiment/ (or the ones named),
 `hydra.sweeper.params` (plus any `--override`s, which replace a swept key as on the
 `missdiff-run -m` command line), composes each job exactly as `missdiff-run` does and looks its
 record key up under the records folder. A pending job's cost is the median wall time of the
-finished records with the same dataset, model, evaluator and profile (any experiment, any mechanism
+completed records with the same dataset, model, evaluator and profile (any experiment, any mechanism
 or seed); jobs without such a record are counted as "no estimate". `spent hours` sums the wall
 times of the sweep's finished jobs: what it has cost so far (a record two sweeps share counts in
 both; the last line, `distinct`, counts each finished record of the listed sweeps once). Wall times
@@ -71,7 +71,7 @@ def main() -> None:
         "Written by `python scripts/sweep_budget.py --profile "
         f"{args.profile} --markdown <this file>` from the records under `{args.records}`."
         " Hours are single-thread run hours, estimated per job from the median wall time of"
-        " finished records of the same dataset, model, evaluator and profile; `no estimate`:"
+        " completed records of the same dataset, model, evaluator and profile; `no estimate`:"
         " no such record yet.",
         "",
         "| sweep | jobs | done | failed | pending | spent hours | est. hours | no estimate |"
