@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= quick
 EXPERIMENTS ?= mechanisms figure1_row figure1_colind figure1_released_row figure1_released_colind table1 table5 table2 table4 table6 table18_19
 # Step (a) of reproduce: a sweep starts only if its pending jobs fit what is left of RUN_MINUTES
-# (single-thread minutes, estimated from finished records; a job with no record alike has no
+# (single-thread minutes, estimated from completed records; a job with no record alike has no
 # estimate and never fits); each sweep left unstarted prints the command that runs it.
 # RUN_MINUTES=all runs every sweep whatever it costs (days on 2 cores when records are missing).
 RUN_MINUTES ?= 10

@@ -4,7 +4,7 @@ Used by the sweeper of `missdiff-run -m` (hydra_plugins/missdiff_sweeper) and by
 scripts/sweep_budget.py:
 - `check_jobs`: every job's composed config validated before the first job starts; each bad
   job gets its one line, and a sweep with any runs nothing;
-- `Costs`: the wall time of a pending job, estimated as the median wall time of finished records
+- `Costs`: the wall time of a pending job, estimated as the median wall time of completed records
   of the same dataset, model, evaluator and profile (any mechanism, seed or experiment);
 - `plan_text` and `summary_text`: printed when a sweep starts and when it ends;
 - `deferral_text`: why a sweep over its `max_sweep_minutes` is not started, and how to run it.
