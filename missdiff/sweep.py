@@ -170,13 +170,18 @@ def config_errors_text(jobs: Iterable[Job]) -> str:
     return "\n".join(lines)
 
 
+def pending_estimates(jobs: Sequence[Job], costs: Costs | None) -> tuple[list[Job], list[float]]:
+    """The jobs still to run, and the minutes of those that have an estimate."""
+    todo = [j for j in jobs if j.status not in FINAL_STATUSES]
+    estimates = [costs.estimate(j.config) if costs is not None else None for j in todo]
+    return todo, [m for m in estimates if m is not None]
+
+
 def plan_text(jobs: Sequence[Job], costs: Costs) -> str:
     """How many jobs are finished, how many will run, and an estimate of their time."""
+    todo, known = pending_estimates(jobs, costs)
     done = [j for j in jobs if j.status in FINAL_STATUSES]
-    todo = [j for j in jobs if j.status not in FINAL_STATUSES]
     retry = sum(j.status == FAILED for j in todo)
-    estimates = [costs.estimate(j.config) for j in todo]
-    known = [m for m in estimates if m is not None]
     line = f"missdiff-run: sweep of {len(jobs)} jobs: {len(done)} finished (skipped), "
     line += f"{len(todo)} to run" + (f" ({retry} failed before)" if retry else "")
     if known:
@@ -194,15 +199,12 @@ def deferral_text(
     pending job has an estimate and together they fit); else the line saying why it is left
     unstarted and the command that runs it. A job without an estimate never fits: its time is
     unknown, and a budget is a promise about time."""
-    todo = [j for j in jobs if j.status not in FINAL_STATUSES]
-    if limit_minutes is None or not todo:
+    if limit_minutes is None:
         return None
-    estimates = [costs.estimate(j.config) if costs is not None else None for j in todo]
-    unknown = sum(m is None for m in estimates)
-    minutes = sum(m for m in estimates if m is not None)
-    if not unknown and minutes <= limit_minutes:
+    todo, estimates = pending_estimates(jobs, costs)
+    known, unknown, minutes = len(estimates), len(todo) - len(estimates), sum(estimates)
+    if not todo or (not unknown and minutes <= limit_minutes):
         return None
-    known = len(todo) - unknown
     need = f"need about {minutes / 60:.1f} single-thread hours" if known else ""
     if known and unknown:
         need += f" for {known} of them"
