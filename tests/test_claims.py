@@ -121,6 +121,28 @@ def test_seeds_shared_by_two_cells_are_compared_in_pairs() -> None:
     assert f"paired p = {p:.2f} over 5 seeds" in beats("M", ["X"])(flipping, True).text
 
 
+def test_a_cell_with_fewer_seeds_is_compared_on_the_seeds_both_ran() -> None:
+    """Lower is better. M ran seed 0 only, on a fold hard for every model; X ran five seeds.
+    X's five-seed mean (0.078) is below M's 0.082, but on seed 0 X has 0.095: M is better there,
+    and the verdict says it rests on one seed."""
+
+    def cell(values: dict[int, float]) -> Estimate:
+        v = list(values.values())
+        std = float(np.std(v, ddof=1)) if len(v) > 1 else math.nan
+        return Estimate(float(np.mean(v)), std, len(v), "paper", tuple(values.items()))
+
+    table = {("wine", "M"): cell({0: 0.082}),
+             ("wine", "X"): cell({0: 0.095, 1: 0.075, 2: 0.075, 3: 0.07, 4: 0.075})}  # fmt: skip
+    verdict = beats("M", ["X"])(table, False)
+    assert verdict.holds is True
+    assert "0.082 < X 0.095, on shared seed 0, one seed" in verdict.text
+    ranked = best("M")(table, False)
+    assert ranked.holds is True and "next X 0.095, on shared seed 0" in ranked.text
+    # On a seed M did not run, nothing is shared: the means are compared, flagged.
+    apart = {("wine", "M"): cell({5: 0.082}), ("wine", "X"): table[("wine", "X")]}
+    assert beats("M", ["X"])(apart, False).holds is False
+
+
 def test_widens_reads_the_trend_of_the_advantage() -> None:
     def table(gaps: list[float]) -> dict[tuple[str, ...], Estimate]:
         out = {}

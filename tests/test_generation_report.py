@@ -469,5 +469,25 @@ def test_table1_says_where_missdiff_ranks_among_cells_of_its_profile(tmp_path) -
     text = (tmp_path / "tables" / "table1.md").read_text()
     # Below MICE, tied with GAIN (a tie shares the better rank); CSDI_T at `paper` is not ranked
     # against `quick` means.
-    assert "MissDiff's rank by mean (1 = best;" in text
-    assert text.split("same profile): ")[1].startswith("Concrete 2 of 4 (quick).")
+    assert "MissDiff's rank (1 = best;" in text
+    assert text.split("seeds both ran): ")[1].startswith("Concrete 2 of 4 (quick).")
+
+
+def test_a_rank_sets_one_seed_against_the_same_seed_of_each_rival() -> None:
+    """MissDiff ran seed 0 only, on a hard fold; the rivals ran five seeds. Against their means
+    it would rank last; against their seed-0 values (the same fold and mask) it ranks second."""
+    from missdiff.report.aggregate import Cell, column_ranks
+
+    def cell(*values: float) -> Cell:
+        return Cell(values=list(values), seeds=list(range(len(values))), profile="paper")
+
+    cells = {
+        ("MissDiff", "Wine"): cell(0.082),
+        ("MICE", "Wine"): cell(0.069, 0.060, 0.060, 0.060, 0.060),
+        ("Mean/Mode", "Wine"): cell(0.095, 0.075, 0.075, 0.075, 0.075),
+        ("MIWAE", "Wine"): cell(0.085, 0.070, 0.070, 0.070, 0.070),
+    }
+    assert column_ranks(cells, "MissDiff", higher_is_better=False) == {"Wine": (2, 4, "paper")}
+    # With every seed shared, the rank is the rank of the means.
+    cells[("MissDiff", "Wine")] = cell(0.082, 0.080, 0.080, 0.080, 0.080)
+    assert column_ranks(cells, "MissDiff", higher_is_better=False)["Wine"][0] == 4

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from missdiff.claims import Claim, Estimate, Verdict
+from missdiff.claims import Claim, Estimate, Verdict, better_than
 from missdiff.records import COMPLETED, FAILED, NOT_APPLICABLE, Record
 from missdiff.report.spec import PROFILE_RANK, TableSpec, profile_label
 
@@ -97,6 +97,16 @@ def row_sort_key(spec: TableSpec) -> Callable[[tuple[str, ...]], tuple]:
     return key
 
 
+def estimate(cell: Cell) -> Estimate:
+    """A cell with values as the claims see it: mean, std and n over its seeds, and each seed's
+    value (for comparisons on the seeds two cells share)."""
+    std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else math.nan
+    return Estimate(
+        float(np.mean(cell.values)), std, len(cell.values), cell.profile,
+        tuple(zip(cell.seeds, cell.values, strict=True)),
+    )  # fmt: skip
+
+
 Verdicts = list[tuple[Claim, Verdict, list[tuple[str, Verdict]]]]
 
 
@@ -128,11 +138,7 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
                 continue
             cell = cells[key]
             if cell.values:
-                std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else math.nan
-                table[key] = Estimate(
-                    float(np.mean(cell.values)), std, len(cell.values), profile,
-                    tuple(zip(cell.seeds, cell.values, strict=True)),
-                )  # fmt: skip
+                table[key] = estimate(cell)
             elif cell.not_applicable:
                 table[key] = Estimate(math.nan, profile=profile)
     out = []
@@ -145,20 +151,21 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
 def column_ranks(
     cells: Mapping[tuple[str, ...], Cell], row: str, higher_is_better: bool
 ) -> dict[str, tuple[int, int, str]]:
-    """Per column of a one-row-label table: (rank, rows ranked, profile) of `row` by mean, 1 =
-    best, among the rows whose cell in that column has values at the same profile as `row`'s
-    (a cell shows its highest profile; a `quick` mean is not ranked against a `paper` one). Ties
-    share the better rank."""
+    """Per column of a one-row-label table: (rank, rows ranked, profile) of `row`, 1 = best,
+    among the rows whose cell in that column has values at the same profile as `row`'s (a cell
+    shows its highest profile; a `quick` mean is not ranked against a `paper` one). Each rival
+    is set against `row` on the seeds the two ran (`on_shared_seeds`): a rival ranks above when
+    its mean there beats `row`'s. Ties share the better rank."""
     out = {}
     for (label, column), cell in cells.items():
         if label != row or not cell.values:
             continue
-        means = [
-            float(np.mean(c.values))
-            for (_, col), c in cells.items()
-            if col == column and c.values and c.profile == cell.profile
+        mine = estimate(cell)
+        rivals = [
+            estimate(c)
+            for (other, col), c in cells.items()
+            if col == column and other != row and c.values and c.profile == cell.profile
         ]
-        mine = float(np.mean(cell.values))
-        better = sum((m > mine) if higher_is_better else (m < mine) for m in means)
-        out[column] = (1 + better, len(means), cell.profile)
+        better = sum(better_than(r, mine, higher_is_better) for r in rivals)
+        out[column] = (1 + better, 1 + len(rivals), cell.profile)
     return out

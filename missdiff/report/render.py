@@ -243,8 +243,8 @@ def rank_lines(
     parts = [f"{c} {ranks[c][0]} of {ranks[c][1]} ({ranks[c][2]})" for c in columns if c in ranks]
     return [
         "",
-        f"{row}'s rank by mean (1 = best; among the methods whose cell in that column is at the"
-        " same profile): " + "; ".join(parts) + ".",
+        f"{row}'s rank (1 = best; among the methods whose cell in that column is at the same"
+        f" profile, each set against {row} on the seeds both ran): " + "; ".join(parts) + ".",
     ]
 
 
