@@ -2,9 +2,10 @@
 
 Not a test. For each dataset with finished Table 1 records of MissDiff or CSDI_T at a profile,
 prints the model's RMSE per seed, its mean (std) and wall minutes per run, then for every other
-method with records on the same seeds: its mean over those seeds, the difference and a paired
-t-test's p from `missdiff.claims.paired_p`, the claims page's test (the folds and masks are the
-same for every model of a seed; no test below its PAIRED_MIN_SEEDS shared seeds: p = nan).
+method with records on the same seeds: its mean over those seeds (`on_shared_seeds`), the
+difference and a paired t-test's p (`paired_p`): the claims page's rule and test (the folds and
+masks are the same for every model of a seed; no test below PAIRED_MIN_SEEDS shared seeds: p =
+nan).
 Superseded records are left out. The numbers in results/NOTES.md's Table 1 sections come from this.
 
     .venv/bin/python scripts/table1_paired.py --profile paper
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from missdiff.claims import Estimate, paired_p
+from missdiff.claims import Estimate, on_shared_seeds, paired_p
 from missdiff.records import COMPLETED, iter_records
 from missdiff.report.spec import dataset_label, model_label, profile_label
 
@@ -60,18 +61,17 @@ def main() -> None:
             )
             for other in OTHERS:
                 theirs = rmse.get((dataset, other))
-                shared = sorted(set(ours) & set(theirs or {})) if other != model else []
-                if not shared:
+                if other == model or not theirs or not set(ours) & set(theirs):
                     continue
-                a = np.array([ours[s] for s in shared])
-                b = np.array([theirs[s] for s in shared])
-                p, _ = paired_p(
-                    Estimate(a.mean(), by_seed=tuple(ours.items())),
-                    Estimate(b.mean(), by_seed=tuple(theirs.items())),
+                a, b, _ = on_shared_seeds(
+                    Estimate(np.mean(list(ours.values())), by_seed=tuple(ours.items())),
+                    Estimate(np.mean(list(theirs.values())), by_seed=tuple(theirs.items())),
                 )
+                p, _ = paired_p(a, b)
+                shared = sorted(s for s, _ in a.by_seed)
                 print(
-                    f"    vs {other:<10} {b.mean():.4f} on seeds {shared}:"
-                    f" difference {a.mean() - b.mean():+.4f}, paired p = {p:.3f}"
+                    f"    vs {other:<10} {b.mean:.4f} on seeds {shared}:"
+                    f" difference {a.mean - b.mean:+.4f}, paired p = {p:.3f}"
                 )
 
 
