@@ -23,8 +23,11 @@ from missdiff.validate import validate_run
 from tests.conftest import compose
 
 
-def cli(args: list[str], cwd: Path, data_dir: Path, **popen) -> subprocess.Popen:
+def cli(
+    args: list[str], cwd: Path, data_dir: Path, env_extra: dict[str, str] | None = None, **popen
+) -> subprocess.Popen:
     env = {**os.environ, "MISSDIFF_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env.update(env_extra or {})
     return subprocess.Popen(
         [sys.executable, "-m", "missdiff.run", *args], cwd=cwd, env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
@@ -173,14 +176,21 @@ def test_a_sweep_with_a_bad_job_runs_nothing_and_names_it(tmp_path, data_dir) ->
 
 def test_ctrl_c_ends_with_one_line_and_keeps_the_checkpoint(tmp_path, data_dir) -> None:
     records = tmp_path / "runs"
+    # PYTHONFAULTHANDLER: if the run ever hangs after Ctrl-C (seen once, in a full suite beside
+    # two busy lanes; not reproduced), SIGABRT makes it print where each thread stands.
     proc = cli(["dataset=bayesnet", "model=missdiff", "profile=smoke", "model.epochs=400",
-                f"records_dir={records}"], tmp_path, data_dir)  # fmt: skip
+                f"records_dir={records}"], tmp_path, data_dir,
+               env_extra={"PYTHONFAULTHANDLER": "1"})  # fmt: skip
     deadline = time.monotonic() + 120
     while not list(records.glob(".checkpoints/*/*.pt")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        pytest.fail("no exit 60 s after SIGINT; stacks:\n" + proc.communicate()[1][-6000:])
     assert proc.returncode == 130
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("missdiff-run: interrupted;")
