@@ -29,3 +29,27 @@ def resolve_device(requested: str) -> str:
             "device=cuda was asked for but no CUDA device is visible; use device=auto"
         )
     return "cuda" if cuda else "cpu"
+
+
+def describe_host(device: str) -> dict[str, object]:
+    """The machine a run's wall times were measured on: CPU model, logical cores and, on CUDA,
+    the GPU. Two records of one job on two machines differ in time, not in metrics, and the
+    sessions that run them land on machines of one kind but not one speed."""
+    import os
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                cpu,
+            )
+    except OSError:
+        pass
+    host: dict[str, object] = {"cpu": cpu, "cores": os.cpu_count()}
+    if device == "cuda":
+        import torch
+
+        host["gpu"] = torch.cuda.get_device_name()
+    return host

@@ -116,7 +116,7 @@ def execute(
         shutil.rmtree(ckpt, ignore_errors=True)  # left by a copy of this job that finished first
         return {**done.metrics, "skipped": True, "path": str(done.path)}
 
-    from missdiff.device import resolve_device
+    from missdiff.device import describe_host, resolve_device
 
     device = resolve_device(cfg.device)
     threads = resolve_threads(cfg.threads)
@@ -147,6 +147,7 @@ def execute(
         "code": job_code_version(),
         "packages": package_versions(),
         "python": sys.version.split()[0],
+        "host": describe_host(device),
         "started": started,
     }
     if ckpt.is_dir() and any(ckpt.iterdir()):

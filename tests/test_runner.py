@@ -45,6 +45,7 @@ def test_single_run_writes_record_and_is_not_recomputed(tmp_path, data_dir) -> N
     assert record.config["dataset"]["name"] == "wine"
     assert record.metrics["code"]["commit"] is None or len(record.metrics["code"]["commit"]) == 40
     assert "torch" in record.metrics["packages"]
+    assert record.metrics["host"]["cpu"] and record.metrics["host"]["cores"] >= 1  # whose times
     mtime = (record.path / "metrics.json").stat().st_mtime_ns
     again = execute(cfg)
     assert again["started"] == first["started"]
