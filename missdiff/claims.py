@@ -19,7 +19,7 @@ single seed, is flagged. A flagged comparison is never settled in anyone's favou
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +42,14 @@ class Estimate:
     # (seed, value) of each of our seeds: a seed's mask and fold are the same for every model,
     # so two cells are compared seed by seed (a paired test), not by their spreads alone.
     by_seed: tuple[tuple[int, float], ...] = ()
+
+    @classmethod
+    def of(cls, by_seed: Iterable[tuple[int, float]], profile: str = "") -> Estimate:
+        """Ours, from (seed, value) pairs: mean, sample std (NaN for one seed) and n."""
+        pairs = tuple(by_seed)
+        values = [v for _, v in pairs]
+        std = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+        return cls(float(np.mean(values)), std, len(values), profile, pairs)
 
 
 Table = Mapping[Key, Estimate]
@@ -91,15 +99,6 @@ def _name(group: Key) -> str:
     return " / ".join(group) or "all"
 
 
-def restrict(est: Estimate, seeds: Sequence[int]) -> Estimate:
-    """`est` over `seeds` only (each must be one of its seeds): mean, std and n recomputed."""
-    values = dict(est.by_seed)
-    kept = [values[s] for s in seeds]
-    std = float(np.std(kept, ddof=1)) if len(kept) > 1 else math.nan
-    return Estimate(float(np.mean(kept)), std, len(kept), est.profile,
-                    tuple((s, values[s]) for s in seeds))  # fmt: skip
-
-
 def on_shared_seeds(a: Estimate, b: Estimate) -> tuple[Estimate, Estimate, str]:
     """a and b over the seeds both have, and a note saying so ("" when nothing was dropped).
 
@@ -112,7 +111,9 @@ def on_shared_seeds(a: Estimate, b: Estimate) -> tuple[Estimate, Estimate, str]:
     if not shared or (len(shared) == len(va) and len(shared) == len(vb)):
         return a, b, ""
     note = f"seed {shared[0]}" if len(shared) == 1 else f"seeds {', '.join(map(str, shared))}"
-    return restrict(a, shared), restrict(b, shared), f"on shared {note}"
+    a2 = Estimate.of(((s, va[s]) for s in shared), a.profile)
+    b2 = Estimate.of(((s, vb[s]) for s in shared), b.profile)
+    return a2, b2, f"on shared {note}"
 
 
 def better_than(a: Estimate, b: Estimate, higher: bool) -> bool:
@@ -159,13 +160,13 @@ def _caveat(a: Estimate, b: Estimate) -> str:
     return ""
 
 
-def _versus(a: Estimate, b: Estimate, b_name: str, word: str) -> str:
+def _versus(a: Estimate, b: Estimate, b_name: str, joiner: str = "") -> str:
     """a set against b on the seeds both ran, with the caveats, as a verdict prints it: e.g.
-    `0.08 < X 0.09, on shared seed 0, one seed`."""
+    `0.08 < X 0.09, on shared seed 0, one seed`; `joiner` replaces the " < " / " > "."""
     a2, b2, note = on_shared_seeds(a, b)
-    word = word or (">" if a2.mean > b2.mean else "<")
+    joiner = joiner or (" > " if a2.mean > b2.mean else " < ")
     extra = ", ".join(t for t in (note, _caveat(a, b)) if t)
-    return f"{_fmt(a2.mean)} {word} {b_name} {_fmt(b2.mean)}" + (f", {extra}" if extra else "")
+    return f"{_fmt(a2.mean)}{joiner}{b_name} {_fmt(b2.mean)}" + (f", {extra}" if extra else "")
 
 
 def _fmt(x: float) -> str:
@@ -228,7 +229,7 @@ def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "al
             details, good = [], True
             for r in present:
                 good &= better_than(lead, row[r], higher)
-                details.append(_versus(lead, row[r], r, ""))
+                details.append(_versus(lead, row[r], r))
             if missing:
                 if good:  # the missing rival could still decide the row
                     skipped.append(f"{_name(group)} ({', '.join(missing)})")
@@ -278,8 +279,7 @@ def best(
             if lead is None or not rivals:
                 continue
             named = max(margins, key=lambda m: margins[m])
-            pair = _versus(lead, values[named], named, "; next" if wins else "; best")
-            detail = pair.replace(" ; ", "; ", 1) + (
+            detail = _versus(lead, values[named], named, "; next " if wins else "; best ") + (
                 f"; {', '.join(missing)} not run" if missing else ""
             )
             results.append((_name(group), wins, detail))

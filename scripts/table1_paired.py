@@ -63,10 +63,7 @@ def main() -> None:
                 theirs = rmse.get((dataset, other))
                 if other == model or not theirs or not set(ours) & set(theirs):
                     continue
-                a, b, _ = on_shared_seeds(
-                    Estimate(np.mean(list(ours.values())), by_seed=tuple(ours.items())),
-                    Estimate(np.mean(list(theirs.values())), by_seed=tuple(theirs.items())),
-                )
+                a, b, _ = on_shared_seeds(Estimate.of(ours.items()), Estimate.of(theirs.items()))
                 p, _ = paired_p(a, b)
                 shared = sorted(s for s, _ in a.by_seed)
                 print(

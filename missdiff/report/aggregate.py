@@ -8,8 +8,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from missdiff.claims import Claim, Estimate, Verdict, better_than
 from missdiff.records import COMPLETED, FAILED, NOT_APPLICABLE, Record
 from missdiff.report.spec import PROFILE_RANK, TableSpec, profile_label
@@ -98,13 +96,8 @@ def row_sort_key(spec: TableSpec) -> Callable[[tuple[str, ...]], tuple]:
 
 
 def estimate(cell: Cell) -> Estimate:
-    """A cell with values as the claims see it: mean, std and n over its seeds, and each seed's
-    value (for comparisons on the seeds two cells share)."""
-    std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else math.nan
-    return Estimate(
-        float(np.mean(cell.values)), std, len(cell.values), cell.profile,
-        tuple(zip(cell.seeds, cell.values, strict=True)),
-    )  # fmt: skip
+    """A cell with values as the claims see it (comparisons on the seeds two cells share)."""
+    return Estimate.of(zip(cell.seeds, cell.values, strict=True), cell.profile)
 
 
 Verdicts = list[tuple[Claim, Verdict, list[tuple[str, Verdict]]]]
