@@ -7,7 +7,9 @@ scripts/sweep_budget.py:
 - `Costs`: the wall time of a pending job, estimated as the median wall time of completed records
   of the same dataset, model, evaluator and profile (any mechanism, seed or experiment);
 - `plan_text` and `summary_text`: printed when a sweep starts and when it ends;
-- `deferral_text`: why a sweep over its `max_sweep_minutes` is not started, and how to run it.
+- `deferral_text`: why a sweep over its `max_sweep_minutes` is not started, and how to run it;
+- `tag_finished`: tags the finished records of a sweep's jobs with its experiment without running
+  anything (scripts/tag_records.py), so a table shows a record another sweep made.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from missdiff.records import COMPLETED, FAILED, FINAL_STATUSES, iter_records
+from missdiff.records import (
+    COMPLETED,
+    FAILED,
+    FINAL_STATUSES,
+    finished,
+    iter_records,
+    tag_experiment,
+)
 
 SWEEPS = Path(__file__).resolve().parent / "configs" / "experiment"
 
@@ -58,6 +67,24 @@ def composed_jobs(
             cfg = compose("config", [f"experiment={sweep}", f"profile={profile}", *job])
             config, key = run_config(cfg)
             yield job, config, key
+
+
+def tag_finished(
+    sweep: str, profile: str, records_dir: Path, overrides: dict[str, str] | None = None
+) -> tuple[int, int]:
+    """Tag the finished records of a sweep's jobs with the sweep's experiment, as running the
+    sweep would when it skips them, but without starting the jobs that have none. A table
+    selects its records by tag, so a record made by another sweep (Table 1's MissDiff runs, for
+    Table 1 beside the peers) shows there only once tagged. Returns (jobs, finished records)."""
+    experiment = str(OmegaConf.load(SWEEPS / f"{sweep}.yaml").experiment)
+    jobs = found = 0
+    for _, config, key in composed_jobs(sweep, profile, overrides):
+        jobs += 1
+        record = finished(records_dir, key, config)
+        if record is not None:
+            tag_experiment(record, experiment)
+            found += 1
+    return jobs, found
 
 
 def cell_of(config: dict[str, Any]) -> str:

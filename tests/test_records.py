@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,17 @@ def test_code_version_is_dirty_for_code_changes_not_for_results(tmp_path) -> Non
     assert code_version(tmp_path)["dirty"] is False
     (tmp_path / "model.py").write_text("a = 2\n")
     assert code_version(tmp_path)["dirty"] is True
+
+
+def test_a_record_of_one_sweep_is_tagged_for_another_without_running(tmp_path: Path) -> None:
+    """Table 1 beside the peers shows the paper's methods from Table 1's records: tagging finds
+    them by key (the two sweeps must compose the same job identically) and starts nothing."""
+    from missdiff.sweep import composed_jobs, tag_finished
+
+    job = {"dataset": "concrete", "model": "mean_mode", "seed": "0"}
+    ((_, config, key),) = list(composed_jobs("table1", "quick", job))
+    write_record(tmp_path, key, config, {"status": COMPLETED, "experiments": ["table1"]})
+    # seed 1 has no record: tagging must not run it.
+    assert tag_finished("table1_peers", "quick", tmp_path, {**job, "seed": "0,1"}) == (2, 1)
+    (record,) = list(iter_records(tmp_path))
+    assert record.metrics["experiments"] == ["table1", "table1_peers"]
