@@ -145,8 +145,9 @@ class Costs:
             if rec.status in FINAL_STATUSES and wall is not None and current:
                 wall_of[rec.path.name] = float(wall)
                 # A not-applicable run stops before training (e.g. Diff-delete with no complete
-                # row): its 0.1 s would price an applicable job of the same model at nothing.
-                if rec.status == COMPLETED:
+                # row): its 0.1 s would price an applicable job of the same model at nothing; a
+                # resumed run's wall time counts only what was left after its checkpoint.
+                if rec.status == COMPLETED and not rec.metrics.get("resumed"):
                     walls[cost_key(rec.config)].append(float(wall))
         minutes = {k: statistics.median(v) / 60 for k, v in walls.items()}
         return cls(minutes, wall_of, status_of)

@@ -233,6 +233,14 @@ def test_cost_estimates_leave_superseded_and_not_applicable_records_out(tmp_path
     path.write_text(json.dumps(metrics))
     costs = Costs.from_records(tmp_path)
     assert costs.estimate(rec.config) is None and costs.status_of[rec.path.name] == NOT_APPLICABLE
+    # Nor does a resumed run's: its wall time is only what was left after its checkpoint (a
+    # Census Diff-mean run resumed after its training took 12 s of its usual 90). Its time still
+    # counts as spent.
+    metrics["status"] = COMPLETED
+    metrics["resumed"] = True
+    path.write_text(json.dumps(metrics))
+    costs = Costs.from_records(tmp_path)
+    assert costs.estimate(rec.config) is None and rec.path.name in costs.wall_of
 
 
 def test_a_sweep_budget_admits_only_pending_jobs_whose_estimates_fit() -> None:
