@@ -290,7 +290,9 @@ def test_checkpoint_resume_matches_uninterrupted_run(tmp_path):
             first, VPSchedule(10), x, m, settings, torch.Generator().manual_seed(3), ckpt,
             on_epoch_end=stop_after_two,
         )  # fmt: skip
-    assert ckpt.exists()
+    # Written after the first epoch only (the second ended well within CHECKPOINT_SECONDS): the
+    # resumed run repeats the second epoch from the saved state and still ends bit for bit equal.
+    assert torch.load(ckpt, weights_only=True)["epoch"] == 1
     # A fresh process: new network and generator objects (seed irrelevant: state is restored).
     resumed = small_net(seed=99, dropout=0.1)
     resumed_hist = train(
@@ -304,6 +306,25 @@ def test_checkpoint_resume_matches_uninterrupted_run(tmp_path):
     assert train(again, VPSchedule(10), x, m, settings, torch.Generator(), ckpt) == full_hist
     with pytest.raises(MissDiffError):
         train(small_net(), VPSchedule(10), x, m, settings, torch.Generator(), ckpt, fingerprint="x")
+
+
+def test_checkpoints_are_written_by_time_not_every_epoch(tmp_path, monkeypatch):
+    """A tiny table takes thousands of short epochs: a write after each one cost more than the
+    training (Diff-delete on 125 complete rows). First and last epochs are always written, so an
+    interrupted run has something to resume from and a finished one skips training."""
+    import missdiff.diffusion.train as train_module
+
+    x, m = _data()
+    saved = []
+    monkeypatch.setattr(train_module, "_atomic_save", lambda obj, path: saved.append(obj["epoch"]))
+    settings = TrainSettings(epochs=6, batch_size=16, lr=1e-3, progress=False)
+    ckpt = tmp_path / "ckpt.pt"
+    train(small_net(), VPSchedule(10), x, m, settings, torch.Generator(), ckpt)
+    assert saved == [1, 6]
+    saved.clear()
+    train(small_net(), VPSchedule(10), x, m, settings, torch.Generator(), ckpt,
+          checkpoint_seconds=0)  # fmt: skip
+    assert saved == [1, 2, 3, 4, 5, 6]
 
 
 def test_a_step_budget_takes_exactly_that_many_steps_and_decays_by_step():

@@ -11,6 +11,7 @@ seed and a resumed run continues exactly where the checkpoint left off.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,10 @@ LossFn = Callable[[EpsNetwork, VPSchedule, Tensor, Tensor, Tensor, Tensor, torch
 
 MILESTONE_FRACTIONS = (0.25, 0.5, 0.75, 0.9)
 CHECKPOINT_VERSION = 1
+# Seconds between checkpoints. Written after every epoch, a 4 MB checkpoint cost ~25 ms: on a
+# table of 125 complete rows (Diff-delete) 10,000 steps are 5,000 epochs, and the writes took
+# 60 % of the training time.
+CHECKPOINT_SECONDS = 60.0
 
 
 def milestones(epochs: int) -> list[int]:
@@ -135,6 +140,7 @@ def train(
     fingerprint: str = "",
     loss_fn: LossFn = missdiff_loss,
     on_step: Callable[[int, nn.Module], None] | None = None,
+    checkpoint_seconds: float = CHECKPOINT_SECONDS,
 ) -> list[float]:
     """Train `net` on encoded rows x0 (n, width) with observed mask (n, width); Algorithm 1.
 
@@ -142,9 +148,12 @@ def train(
     Returns the mean training loss of every epoch (those before a resume included).
 
     With `checkpoint_path`, the model, optimiser, LR scheduler, epoch, loss history and generator
-    state are written there after every epoch (atomically), and a run that finds the file resumes
+    state are written there (atomically) after the first epoch, the last one, and any epoch that
+    ends `checkpoint_seconds` or more after the previous write; a run that finds the file resumes
     from it, provided its `fingerprint` (the caller's digest of data, config and seed) matches.
-    `on_epoch_end(epoch, mean_loss)` is called after each epoch's checkpoint; `on_step(steps,
+    A resumed run repeats the epochs since the last write and ends exactly as an uninterrupted
+    one. `on_epoch_end(epoch, mean_loss)` is called after each epoch (and its checkpoint, when one
+    is written); `on_step(steps,
     weights)` after every optimiser step, with the network whose weights a model trained for
     that many steps would keep (the averaged one under EMA), e.g. to read a learning curve off
     one run (scripts/learning_curves.py). `loss_fn` computes
@@ -220,6 +229,7 @@ def train(
         initial=start_epoch,
         total=n_epochs,
     )
+    saved_at = None  # monotonic time of this process's last checkpoint
     try:
         for epoch in bar:
             order = torch.randperm(n, generator=generator, device=generator.device).to(device)
@@ -253,7 +263,8 @@ def train(
                 lr_schedule.step()
             history.append(float(total) / batches)
             bar.set_postfix(loss=f"{history[-1]:.4f}")
-            if path is not None:
+            due = saved_at is None or time.monotonic() - saved_at >= checkpoint_seconds
+            if path is not None and (due or epoch + 1 == n_epochs):
                 _atomic_save(
                     {
                         "version": CHECKPOINT_VERSION,
@@ -269,6 +280,7 @@ def train(
                     },
                     path,
                 )
+                saved_at = time.monotonic()
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history[-1])
     finally:
