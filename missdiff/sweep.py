@@ -9,11 +9,14 @@ scripts/sweep_budget.py:
 - `plan_text` and `summary_text`: printed when a sweep starts and when it ends;
 - `deferral_text`: why a sweep over its `max_sweep_minutes` is not started, and how to run it;
 - `tag_finished`: tags the finished records of a sweep's jobs with its experiment without running
-  anything (scripts/tag_records.py), so a table shows a record another sweep made.
+  anything (scripts/tag_records.py), so a table shows a record another sweep made;
+- `add_sweep_arguments` / `chosen_sweeps`: the sweeps, profile and records folder that the scripts
+  over sweeps take on their command line.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import statistics
@@ -35,6 +38,24 @@ from missdiff.records import (
 )
 
 SWEEPS = Path(__file__).resolve().parent / "configs" / "experiment"
+
+
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a script over sweeps: sweep names (default: all), profile, records."""
+    parser.add_argument(
+        "sweeps", nargs="*", help="missdiff/configs/experiment/<name>.yaml (default: all)"
+    )
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--records", default="results/runs")
+
+
+def chosen_sweeps(parser: argparse.ArgumentParser, names: Sequence[str]) -> list[str]:
+    """`names`, or every sweep when none is given; an unknown name is a one-line usage error."""
+    known = sorted(p.stem for p in SWEEPS.glob("*.yaml"))
+    unknown = [s for s in names if s not in known]
+    if unknown:
+        parser.error(f"unknown sweep {', '.join(unknown)}: choose from {', '.join(known)}")
+    return list(names) or known
 
 
 def sweep_jobs(sweep: str, overrides: dict[str, str] | None = None) -> list[list[str]]:

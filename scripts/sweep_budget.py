@@ -24,30 +24,22 @@ from pathlib import Path
 
 from missdiff.files import atomic_write_text
 from missdiff.records import FINAL_STATUSES
-from missdiff.sweep import SWEEPS, Costs, composed_jobs, cost_key
+from missdiff.sweep import Costs, add_sweep_arguments, chosen_sweeps, composed_jobs, cost_key
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "sweeps", nargs="*", help="missdiff/configs/experiment/<name>.yaml (default: all)"
-    )
-    parser.add_argument("--profile", default="quick")
-    parser.add_argument("--records", default="results/runs")
+    add_sweep_arguments(parser)
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUES")
     parser.add_argument(
         "--markdown", metavar="PATH", help="also write the figures as a markdown page to PATH"
     )
     args = parser.parse_args()
-    known = sorted(p.stem for p in SWEEPS.glob("*.yaml"))
-    unknown = [s for s in args.sweeps if s not in known]
-    if unknown:
-        parser.error(f"unknown sweep {', '.join(unknown)}: choose from {', '.join(known)}")
+    sweeps = chosen_sweeps(parser, args.sweeps)
     bad = [o for o in args.override if "=" not in o]
     if bad:
         parser.error(f"--override takes KEY=VALUES, got {', '.join(bad)}")
     overrides = dict(o.split("=", 1) for o in args.override)
-    sweeps = args.sweeps or known
 
     costs = Costs.from_records(Path(args.records))
     finished, spent_of, minutes = costs.status_of, costs.wall_of, costs.minutes

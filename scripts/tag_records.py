@@ -15,22 +15,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from missdiff.sweep import SWEEPS, tag_finished
+from missdiff.sweep import add_sweep_arguments, chosen_sweeps, tag_finished
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "sweeps", nargs="*", help="missdiff/configs/experiment/<name>.yaml (default: all)"
-    )
-    parser.add_argument("--profile", default="quick")
-    parser.add_argument("--records", default="results/runs")
+    add_sweep_arguments(parser)
     args = parser.parse_args()
-    known = sorted(p.stem for p in SWEEPS.glob("*.yaml"))
-    unknown = [s for s in args.sweeps if s not in known]
-    if unknown:
-        parser.error(f"unknown sweep {', '.join(unknown)}: choose from {', '.join(known)}")
-    for sweep in args.sweeps or known:
+    for sweep in chosen_sweeps(parser, args.sweeps):
         jobs, found = tag_finished(sweep, args.profile, Path(args.records))
         print(f"{sweep} at {args.profile}: {found} of {jobs} jobs have a finished record, tagged")
 
