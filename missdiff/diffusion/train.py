@@ -31,9 +31,9 @@ LossFn = Callable[[EpsNetwork, VPSchedule, Tensor, Tensor, Tensor, Tensor, torch
 
 MILESTONE_FRACTIONS = (0.25, 0.5, 0.75, 0.9)
 CHECKPOINT_VERSION = 1
-# Seconds between checkpoints. Written after every epoch, a 4 MB checkpoint cost ~25 ms: on a
-# table of 125 complete rows (Diff-delete) 10,000 steps are 5,000 epochs, and the writes took
-# 60 % of the training time.
+# Seconds between checkpoints. Written after every epoch, a 9.7 MB checkpoint (MLP 256 x 4 with
+# Adam and EMA state) took 22 ms: on a table of 125 complete rows (Diff-delete) 10,000 steps are
+# 5,000 epochs, and the writes took 60 % of the training time.
 CHECKPOINT_SECONDS = 60.0
 
 
