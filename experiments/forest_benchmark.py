@@ -77,22 +77,26 @@ def published(column: str) -> dict[tuple[str, ...], float]:
 
 
 _NOTES = (
-    "Not a table of the paper: ForestDiffusion's imputation protocol (Jolicoeur-Martineau et al.,"
-    " AISTATS 2024): 20 % MCAR on the features of the 80 % training rows (the split stratified by"
-    " a class target; the target is never hidden), each method imputes the rows it was fitted on"
-    " 5 times (a method that imputes once is fitted again under new seeds, as the peer refits"
-    " MissForest and MICE), scored on Gower's scale (continuous min-max, categorical one-hot /"
-    " 2). `| published x` is the peer's value (3 runs x 5 imputations). Its `ice` sits in the"
-    " MICE(linear) row: the same chained linear regressions, but the peer's draw from the"
-    " posterior and ours (hyperimpute's `ice`) do not, so our five imputations agree (MinMAE ="
-    " AvgMAE). Our MissForest is hyperimpute's (the paper's), whose forests are 100 trees of"
-    " depth at most 3; the peer's grows full trees, which imputes much better wherever the"
-    " columns are not nearly linear in each other (results/NOTES.md). Its REPAINT"
-    " ForestDiffusion sits in the ForestDiffusion row; the peer trains a forest per class"
-    " (`ycond`), ours does not. Other differences: our folds and masks are"
-    " our seeds' draws, not the peer's; rows whose features are all hidden are kept (the peer"
-    " drops them: under 0.2 % of iris's rows, none elsewhere in expectation); our times are one"
-    " CPU thread, the peer's every core of its machine." + QUICK_DIFFUSION_NOTE
+    "Not a table of the paper: ForestDiffusion's imputation protocol (Jolicoeur-Martineau et "
+    "al., AISTATS 2024): 20 % MCAR on the features of the 80 % training rows (the split "
+    "stratified by a class target; the target is never hidden), each method imputes the rows "
+    "it was fitted on 5 times (a method that imputes once is fitted again under new seeds, as"
+    " the peer refits MissForest and MICE; GAIN, as the peer's, passes its one trained "
+    "generator 5 times with fresh input noise, so its 5 imputations nearly agree), scored on "
+    "Gower's scale (continuous min-max, categorical one-hot / 2). `| published x` is the "
+    "peer's value (3 runs x 5 imputations). Its `ice` sits in the MICE(linear) row: the same "
+    "chained linear regressions, but the peer's draw from the posterior and ours "
+    "(hyperimpute's `ice`) do not, so our five imputations agree (MinMAE = AvgMAE). Our "
+    "MissForest is hyperimpute's (the paper's), whose forests are 100 trees of depth at most "
+    "3; the peer's grows full trees, which imputes much better wherever the columns are not "
+    "nearly linear in each other (results/NOTES.md). Our GAIN is hyperimpute's (the paper's):"
+    " 1,000 steps of batch 256, loss weight 10; the peer's runs GAIN's original code for "
+    "10,000 steps of batch 128, weight 100. Its REPAINT ForestDiffusion sits in the "
+    "ForestDiffusion row; the peer trains a forest per class (`ycond`), ours does not. Other "
+    "differences: our folds and masks are our seeds' draws, not the peer's; rows whose "
+    "features are all hidden are kept (the peer drops them: under 0.2 % of iris's rows, none "
+    "elsewhere in expectation); our times are one CPU thread, the peer's every core of its "
+    "machine." + QUICK_DIFFUSION_NOTE
 )
 
 _BASE = TableSpec(

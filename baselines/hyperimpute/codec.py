@@ -68,6 +68,13 @@ class Codec:
         # A constant column keeps scale 1 instead of dividing by zero.
         self.span = np.where(span > 0, span, 1.0)
 
+    @property
+    def categories(self) -> dict[str, list]:
+        """Each categorical column's training categories, in code order."""
+        if not self.categorical:
+            return {}
+        return {c: list(v) for c, v in zip(self.categorical, self.encoder.categories_, strict=True)}
+
     def _to_numeric(self, data: pd.DataFrame) -> np.ndarray:
         out = np.empty(data.shape, dtype=float)
         continuous = [col for col in self.columns if col not in self.categorical]
