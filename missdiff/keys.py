@@ -12,8 +12,9 @@ The record key of a run (`result_key`) is a digest of its seed, its dataset, mec
 evaluator sections and its profile's name and run fields, each section without the fields equal
 to their schema default and without runtime fields. So adding a field with a default changes no
 existing key, and a size that only one model reads changes only that model's keys. The price:
-changing a schema default changes what an existing key means; `check_same_result` catches that
-when a finished record is met, and `scripts/rekey_records.py` re-keys the records.
+changing a schema default changes what an existing key means; `records.finished` catches that
+(StaleRecordError) when a finished record is met, and `scripts/rekey_records.py` re-keys the
+records.
 """
 
 from __future__ import annotations
