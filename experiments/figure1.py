@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from experiments._generation import beats_forestflow
 from missdiff.claims import Claim, beats, widens
 from missdiff.records import Record
 from missdiff.report.aggregate import by_profile, collect
@@ -57,6 +58,7 @@ FORESTFLOW_NOTE = (
     " ForestFlow (not in the paper: ForestDiffusion's flow-matching generator, trained on the"
     " incomplete rows) runs at the row panel's ratios only."
 )
+FORESTFLOW_RATIOS = ("0.2", "0.4", "0.6", "0.8")  # figure1_forestflow.yaml's ratios
 
 
 def figure1_notes(convention: str, figure: str, extra: str = "") -> str:
@@ -102,6 +104,7 @@ SPEC = TableSpec(
             reading="MissDiff minus Diff-mean rises with the ratio (Spearman rank correlation > 0)"
             " under each mechanism; Diff-delete, which has no point at high ratios, is left out",
         ),
+        beats_forestflow(lambda key: key[1] in FORESTFLOW_RATIOS),
     ),
 )
 

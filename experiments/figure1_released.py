@@ -30,6 +30,7 @@ SPEC = replace(
         "the authors' released convention (P(0) = p; figure1.md has the text's P(1) = p)",
         "figure1_released",
     ),
+    claims=tuple(c for c in TEXT_SPEC.claims if not c.about_peers),  # ForestFlow: text's only
 )
 
 

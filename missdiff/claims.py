@@ -75,14 +75,24 @@ def _need(need: str) -> str:
     return need
 
 
+PEERS = "not a paper claim (newer peers)"  # a Claim's `where` when the sentence is ours
+
+
 @dataclass(frozen=True)
 class Claim:
-    """A sentence of the paper about a table, and how to check it on one table of cell means."""
+    """A sentence of the paper about a table, and how to check it on one table of cell means.
+
+    A claim of ours about the newer peers (not in the paper) has `where=PEERS`; claims.md lists
+    those apart from the paper's."""
 
     quote: str  # the paper's words
     where: str  # where the paper says it, e.g. "Section 4.1"
     check: Check
     reading: str = ""  # how we read words that need a reading ("most", "better")
+
+    @property
+    def about_peers(self) -> bool:
+        return self.where == PEERS
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -206,6 +216,16 @@ def _summary(
 
 
 # -- checks -------------------------------------------------------------------------------------
+def within(keep: Callable[[Key], bool], check: Check) -> Check:
+    """`check` on the cells whose key `keep` accepts: a claim about part of a table (e.g. the
+    ratios a peer is run at), so cells it never covers are not listed as "not checkable yet"."""
+
+    def checked(table: Table, higher: bool) -> Verdict:
+        return check({key: est for key, est in table.items() if keep(key)}, higher)
+
+    return checked
+
+
 def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "all") -> Check:
     """`method` is better than every applicable rival, in all (or most) rows.
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from missdiff.claims import Estimate, beats, best, paired_p, widens
+from missdiff.claims import Estimate, beats, best, paired_p, widens, within
 from missdiff.records import COMPLETED, iter_records, write_record
 from missdiff.report.aggregate import check_claims
 from missdiff.report.cli import write_report
@@ -42,6 +42,14 @@ def test_a_row_with_a_cell_not_run_is_named_not_counted() -> None:
     nothing = beats("M", ["X"])(paper(b__M=80), True)
     assert nothing.holds is None
     assert beats("M", ["X"])({}, True).line() == "not checkable: no cells yet"
+
+
+def test_a_claim_about_part_of_a_table_does_not_wait_for_cells_outside_it() -> None:
+    # A peer run at ratio 0.2 only: the 0.1 row is outside its sweep, never "not checkable yet".
+    table = paper(**{"0.1__M": 80, "0.2__M": 80, "0.2__X": 70})
+    assert "Not checkable yet: 0.1 (X)" in beats("M", ["X"])(table, True).text
+    verdict = within(lambda key: key[0] == "0.2", beats("M", ["X"]))(table, True)
+    assert verdict.holds is True and "0.1" not in verdict.text
 
 
 def test_a_row_already_lost_to_a_present_rival_counts_as_no() -> None:
@@ -194,6 +202,11 @@ def test_report_writes_each_claim_under_its_table_and_on_one_page(tmp_path) -> N
     write_report(records, out, include_unrun=True)
     claims = (out / "claims.md").read_text()
     assert '| table1 | "For most datasets, MissDiff achieves the lowest RMSE."' in claims
+    # Our claims about the newer peers are on the page, apart from the paper's.
+    papers, peers = claims.split("## Against newer peers")
+    assert "For most datasets" in papers and "miceforest" not in papers
+    assert '| table1_peers | "MissDiff imputes better than miceforest."' in peers
+    assert "MissDiff imputes better than ForestDiffusion on ForestDiffusion's benchmark" in peers
     assert "## The paper's claims" in (out / "table2.md").read_text()
     assert "## The paper's claims" not in (out / "table1_pooled.md").read_text()
 

@@ -96,7 +96,7 @@ def write_report(
     if only is not None:
         names = {only} if only in groups or include_unrun else set()
     written = Written()
-    claim_rows: list[str] = []
+    claim_rows: list[tuple[bool, str]] = []
     status_rows: list[tuple[str, str]] = []
     for name in sorted(names):
         recs = groups.get(name, [])

@@ -256,13 +256,17 @@ def profile_note(text: str, profile: str) -> str:
 
 
 # -- one-page summaries -------------------------------------------------------------------------
-def claims_rows(table: str, verdicts: Verdicts) -> list[str]:
-    """A table's rows of claims.md: one per claim, its verdicts on the paper's values and ours."""
+def claims_rows(table: str, verdicts: Verdicts) -> list[tuple[bool, str]]:
+    """A table's rows of claims.md: one per claim, its verdicts on the paper's values and ours,
+    each with whether the claim is ours about the newer peers (`Claim.about_peers`)."""
     rows = []
     for claim, on_paper, on_ours in verdicts:
         ours = "<br>".join(f"`{p}`: {v.line()}" for p, v in on_ours) or "not run yet"
-        cols = (table, f'"{claim.quote}" ({claim.where})', on_paper.line(), ours)
-        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |")
+        # No published table has MissDiff beside a newer peer: nothing to check there.
+        paper = "-" if claim.about_peers and on_paper.holds is None else on_paper.line()
+        cols = (table, f'"{claim.quote}" ({claim.where})', paper, ours)
+        row = "| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |"
+        rows.append((claim.about_peers, row))
     return rows
 
 
@@ -324,8 +328,9 @@ def status_page(rows: list[tuple[str, str]], profile: str | None, superseded: in
     return _page("How far each table has got", intro, header, ordered)
 
 
-def claims_page(rows: list[str], profile: str | None) -> str:
-    """`claims.md`: every table's claims and their verdicts (claims_rows), on one page."""
+def claims_page(rows: list[tuple[bool, str]], profile: str | None) -> str:
+    """`claims.md`: every table's claims and their verdicts (claims_rows), on one page; our
+    claims about the newer peers in a section of their own after the paper's."""
     scope = f"records at the `{profile}` profile" if profile else "every profile that ran"
     intro = (
         "Each claim is a sentence of the paper about one of its tables, checked by the same code"
@@ -337,7 +342,18 @@ def claims_page(rows: list[str], profile: str | None) -> str:
     )
     title = "The paper's claims, checked on its values and on ours"
     header = ("table", "claim", "paper's values", "ours")
-    return _page(title, intro, header, rows)
+    page = _page(title, intro, header, [row for peers, row in rows if not peers])
+    peer_rows = [row for peers, row in rows if peers]
+    if not peer_rows:
+        return page
+    peers_intro = (
+        "Not the paper's claims: where MissDiff stands against methods published after it"
+        " (ForestDiffusion and ForestFlow, Jolicoeur-Martineau et al. 2024; miceforest), on the"
+        " paper's protocols (Table 1 beside the peers, Figure 1, Tables 2 and 7) and on"
+        " ForestDiffusion's own imputation benchmark, checked by the same code (`-`: no"
+        " published table has both MissDiff and the peer)."
+    )
+    return page + "\n#" + _page("Against newer peers", peers_intro, header, peer_rows)
 
 
 def _page(title: str, intro: str, header: Sequence[str], rows: Iterable[str]) -> str:
