@@ -130,7 +130,8 @@ class TableEstimator(BaseEstimator, TransformerMixin):
 
     def impute_draws(self, X: pd.DataFrame, n_draws: int) -> list[pd.DataFrame]:
         """`n_draws` completed copies of X, one per draw of the model's posterior (multiple
-        imputation). A model with a single imputation (the library imputers) refuses."""
+        imputation). A model with a single imputation (Mean/Mode, MICE, MissForest) refuses; GAIN's
+        draws are passes of its one generator with fresh input noise, and barely differ."""
         if not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
             raise MissDiffError(f"n_draws must be a positive integer, got {n_draws!r}")
         data = self._checked(X)
