@@ -207,6 +207,10 @@ def test_report_writes_each_claim_under_its_table_and_on_one_page(tmp_path) -> N
     assert "For most datasets" in papers and "miceforest" not in papers
     assert '| table1_peers | "MissDiff imputes better than miceforest."' in peers
     assert "MissDiff imputes better than ForestDiffusion on ForestDiffusion's benchmark" in peers
+    # Under a table, too; and no published table has MissDiff beside a peer: nothing to check.
+    forest = (out / "forest_benchmark.md").read_text()
+    assert "## Against newer peers" in forest and "## The paper's claims" not in forest
+    assert "paper's values:" not in forest
     assert "## The paper's claims" in (out / "table2.md").read_text()
     assert "## The paper's claims" not in (out / "table1_pooled.md").read_text()
 

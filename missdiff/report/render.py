@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from missdiff.claims import Claim, Verdict
 from missdiff.files import atomic_path
 from missdiff.records import Record
 from missdiff.report.aggregate import (
@@ -31,20 +32,33 @@ DEFAULT_PROFILE = "quick"
 
 
 # -- one table ----------------------------------------------------------------------------------
+PAPER_CLAIMS = "The paper's claims, checked on its values and on ours"
+PEER_CLAIMS = "Against newer peers"  # our claims about methods published after the paper
+
+
+def paper_verdict(claim: Claim, on_paper: Verdict) -> str | None:
+    """The verdict on the published values, or None where there is nothing to check: no
+    published table has MissDiff beside a newer peer."""
+    return None if claim.about_peers and on_paper.holds is None else on_paper.line()
+
+
 def claims_markdown(verdicts: Verdicts) -> list[str]:
-    """The claims section under a table."""
-    if not verdicts:
-        return []
-    lines = ["", "## The paper's claims, checked on its values and on ours", ""]
-    for claim, on_paper, on_ours in verdicts:
-        lines.append(f'- "{claim.quote}" ({claim.where})')
-        if claim.reading:
-            lines.append(f"  - read as: {claim.reading}")
-        lines.append(f"  - paper's values: {on_paper.line()}")
-        for profile, verdict in on_ours:
-            lines.append(f"  - ours at `{profile}`: {verdict.line()}")
-        if not on_ours:
-            lines.append("  - ours: not run yet")
+    """The claims sections under a table: the paper's, then ours about the newer peers."""
+    lines: list[str] = []
+    for peers, title in ((False, PAPER_CLAIMS), (True, f"{PEER_CLAIMS} (ours, not the paper's)")):
+        chosen = [v for v in verdicts if v[0].about_peers is peers]
+        if chosen:
+            lines += ["", f"## {title}", ""]
+        for claim, on_paper, on_ours in chosen:
+            lines.append(f'- "{claim.quote}" ({claim.where})')
+            if claim.reading:
+                lines.append(f"  - read as: {claim.reading}")
+            if (published := paper_verdict(claim, on_paper)) is not None:
+                lines.append(f"  - paper's values: {published}")
+            for profile, verdict in on_ours:
+                lines.append(f"  - ours at `{profile}`: {verdict.line()}")
+            if not on_ours:
+                lines.append("  - ours: not run yet")
     return lines
 
 
@@ -262,8 +276,7 @@ def claims_rows(table: str, verdicts: Verdicts) -> list[tuple[bool, str]]:
     rows = []
     for claim, on_paper, on_ours in verdicts:
         ours = "<br>".join(f"`{p}`: {v.line()}" for p, v in on_ours) or "not run yet"
-        # No published table has MissDiff beside a newer peer: nothing to check there.
-        paper = "-" if claim.about_peers and on_paper.holds is None else on_paper.line()
+        paper = paper_verdict(claim, on_paper) or "-"
         cols = (table, f'"{claim.quote}" ({claim.where})', paper, ours)
         row = "| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |"
         rows.append((claim.about_peers, row))
@@ -340,9 +353,8 @@ def claims_page(rows: list[tuple[bool, str]], profile: str | None) -> str:
         " for every model), or, below three shared seeds, when they lie within one standard"
         " deviation or rest on one seed. Details and each table's cells: `<table>.md`."
     )
-    title = "The paper's claims, checked on its values and on ours"
     header = ("table", "claim", "paper's values", "ours")
-    page = _page(title, intro, header, [row for peers, row in rows if not peers])
+    page = _page(PAPER_CLAIMS, intro, header, [row for peers, row in rows if not peers])
     peer_rows = [row for peers, row in rows if peers]
     if not peer_rows:
         return page
@@ -353,7 +365,7 @@ def claims_page(rows: list[tuple[bool, str]], profile: str | None) -> str:
         " ForestDiffusion's own imputation benchmark, checked by the same code (`-`: no"
         " published table has both MissDiff and the peer)."
     )
-    return page + "\n#" + _page("Against newer peers", peers_intro, header, peer_rows)
+    return page + "\n#" + _page(PEER_CLAIMS, peers_intro, header, peer_rows)
 
 
 def _page(title: str, intro: str, header: Sequence[str], rows: Iterable[str]) -> str:
