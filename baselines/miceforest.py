@@ -15,6 +15,8 @@ seen in training is treated as missing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -35,9 +37,10 @@ class MiceForestConfig:
     name: str = "miceforest"
     iterations: int = 5  # rounds of chained equations
     num_datasets: int = 1  # independent imputations (draws) per entry
-    # Its mean matching: "normal" (its default), "fast" or "shap". "normal" turns a binary
+    # Its mean matching: "normal" (its default), "fast" or "shap". "normal" turns a categorical
     # column's predicted probability into log-odds and fails when a prediction is exactly 0 or 1
-    # (seen on 300 Census rows after one round); such a run is recorded as FAILED.
+    # (LightGBM with the library's min_data_in_leaf = 1 on very rare categories: Census's
+    # native-country); such a run is recorded as FAILED with `_INFINITE_ODDS`'s message.
     mean_match_strategy: str = "normal"
     threads: int | None = runtime_field(1)  # LightGBM threads
 
@@ -48,6 +51,24 @@ class MiceForestConfig:
                 "model.mean_match_strategy must be normal, fast or shap, "
                 f"got {self.mean_match_strategy!r}"
             )
+
+
+_INFINITE_ODDS = (
+    "miceforest's 'normal' mean matching met a predicted probability of exactly 0 or 1 (infinite"
+    " log-odds), which very rare categories cause; group them, or set"
+    " model.mean_match_strategy=fast"
+)
+
+
+@contextmanager
+def _clear_odds_error() -> Iterator[None]:
+    """The library's KD-tree error on infinite log-odds, as a message that says what to do."""
+    try:
+        yield
+    except ValueError as err:
+        if "must be finite" not in str(err):
+            raise
+        raise MissDiffError(_INFINITE_ODDS) from err
 
 
 def _library() -> Any:
@@ -107,7 +128,8 @@ class MiceForest(TabularModel):
                 mean_match_strategy=self.cfg.mean_match_strategy,
                 random_state=seed,
             )
-            kernel.mice(self.cfg.iterations, verbose=False, num_threads=self.cfg.threads or -1)
+            with _clear_odds_error():
+                kernel.mice(self.cfg.iterations, verbose=False, num_threads=self.cfg.threads or -1)
         self._kernel = kernel
         self._train = frame
 
@@ -125,9 +147,10 @@ class MiceForest(TabularModel):
             draws = [self._kernel.complete_data(dataset=k, iteration=last) for k in datasets]
         else:
             with global_state(plugin_seed(rng), self.cfg.threads):
-                new = self._kernel.impute_new_data(
-                    frame, random_state=plugin_seed(rng), verbose=False
-                )
+                with _clear_odds_error():
+                    new = self._kernel.impute_new_data(
+                        frame, random_state=plugin_seed(rng), verbose=False
+                    )
                 # miceforest 6.0.5: the data `impute_new_data` returns reports 0 iterations, so
                 # `complete_data`'s default (the last iteration) is its random initial fill; ask
                 # for the kernel's last iteration explicitly.
