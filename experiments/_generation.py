@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from missdiff.claims import PEERS as PEER_CLAIM
-from missdiff.claims import Claim, beats, best, within
+from missdiff.claims import Claim, against_peer, best
 from missdiff.report.spec import (
     MODEL_NAMES,
     QUICK_DIFFUSION_NOTE,
@@ -40,14 +39,14 @@ MODELS = tuple(
 PEERS = (MODEL_NAMES["forest_flow"],)
 
 
-def beats_forestflow(keep: Callable[[tuple[str, ...]], bool] = lambda key: True) -> Claim:
+def beats_forestflow(keep: Callable[[tuple[str, ...]], bool] | None = None) -> Claim:
     """Where MissDiff stands against the newer generator (ours, not the paper's claim), on the
     cells `keep` accepts: those ForestFlow's sweep covers."""
-    return Claim(
+    return against_peer(
         "MissDiff generates better than ForestFlow from the same incomplete rows.",
-        PEER_CLAIM,
-        within(keep, beats("MissDiff", ["ForestFlow"], need="all")),
-        reading="a higher score than ForestFlow in every row of its sweep",
+        "ForestFlow",
+        "a higher score than ForestFlow in every row of its sweep",
+        keep=keep,
     )
 
 

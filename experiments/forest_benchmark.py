@@ -15,8 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from experiments.table1 import METHODS
-from missdiff.claims import PEERS as PEER_CLAIM
-from missdiff.claims import Claim, beats
+from missdiff.claims import against_peer
 from missdiff.report.spec import QUICK_DIFFUSION_NOTE, TableSpec, dataset_label, model_label
 
 PUBLISHED_CSV = Path(__file__).with_name("forest_benchmark_published.csv")
@@ -118,11 +117,11 @@ _BASE = TableSpec(
 # Where MissDiff stands against each newer peer on the peer's own protocol: on its headline
 # metric (MinMAE) only, the others being printed beside it.
 PEER_CLAIMS = tuple(
-    Claim(
+    against_peer(
         f"MissDiff imputes better than {label} on ForestDiffusion's benchmark.",
-        PEER_CLAIM,
-        beats("MissDiff", [label], axis=0, need="all"),
-        reading=f"a lower MinMAE than {label} on every dataset",
+        label,
+        f"a lower MinMAE than {label} on every dataset",
+        axis=0,
     )
     for label in ("ForestDiffusion", "miceforest")
 )

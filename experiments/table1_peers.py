@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from experiments.table1 import HEADLINE, METHODS
-from missdiff.claims import PEERS as PEER_CLAIM
-from missdiff.claims import Claim, beats
+from missdiff.claims import against_peer
 from missdiff.report.spec import MODEL_NAMES, TableSpec, model_label
 
 PEERS = {name: MODEL_NAMES[name] for name in ("forest_diffusion", "miceforest")}
@@ -37,11 +36,11 @@ _TABLE: TableSpec = replace(
         " them). Both peers impute the test rows with models fitted on the training rows only."
     ),
     claims=tuple(
-        Claim(
+        against_peer(
             f"MissDiff imputes better than {label}.",
-            PEER_CLAIM,
-            beats("MissDiff", [label], axis=0, need="all"),
-            reading=f"a lower RMSE than {label} on every dataset",
+            label,
+            f"a lower RMSE than {label} on every dataset",
+            axis=0,
         )
         for label in PEERS.values()
     ),

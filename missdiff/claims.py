@@ -226,6 +226,20 @@ def within(keep: Callable[[Key], bool], check: Check) -> Check:
     return checked
 
 
+def against_peer(
+    quote: str,
+    peer: str,
+    reading: str,
+    *,
+    axis: int = -1,
+    keep: Callable[[Key], bool] | None = None,
+) -> Claim:
+    """Our claim (not the paper's) that MissDiff beats the newer `peer` in every row: of the
+    cells `keep` accepts, where the peer's sweep covers only part of the table."""
+    check = beats("MissDiff", [peer], axis=axis, need="all")
+    return Claim(quote, PEERS, check if keep is None else within(keep, check), reading)
+
+
 def beats(method: str, rivals: Sequence[str], *, axis: int = -1, need: str = "all") -> Check:
     """`method` is better than every applicable rival, in all (or most) rows.
 
