@@ -52,6 +52,9 @@ MODELS: dict[str, Entry] = {
     "csdi_t": Entry("baselines.csdi_t", "CsdiT", "DiffusionConfig"),
     "mice": Entry("baselines.hyperimpute", "Mice", "MiceConfig", _HYPERIMPUTE),
     "missforest": Entry("baselines.hyperimpute", "MissForest", "MissForestConfig", _HYPERIMPUTE),
+    "missforest_full": Entry(
+        "baselines.hyperimpute", "MissForestFull", "MissForestFullConfig", _HYPERIMPUTE
+    ),
     "gain": Entry("baselines.hyperimpute", "Gain", "GainConfig", _HYPERIMPUTE),
     "miwae": Entry("baselines.hyperimpute", "Miwae", "MiwaeConfig", _HYPERIMPUTE),
     "miwae_modified": Entry(

@@ -3,7 +3,7 @@ MIWAE as a generator (Table 6), behind `TabularModel`.
 
 - `isolation`: the lazy hyperimpute import and the containment of its global side effects;
 - `codec`: table <-> numeric array (category codes, scaling);
-- `imputers`: the shared wrapper base, Mice, MissForest, Gain;
+- `imputers`: the shared wrapper base, Mice, MissForest, MissForestFull, Gain;
 - `miwae`: Miwae and MiwaeModified (generate-then-impute).
 
 Importing this package does not import hyperimpute (or torch); the first fit does.
@@ -16,6 +16,8 @@ from baselines.hyperimpute.imputers import (
     MiceConfig,
     MissForest,
     MissForestConfig,
+    MissForestFull,
+    MissForestFullConfig,
 )
 from baselines.hyperimpute.miwae import Miwae, MiwaeConfig, MiwaeModified, MiwaeModifiedConfig
 
@@ -26,6 +28,8 @@ __all__ = [
     "MiceConfig",
     "MissForest",
     "MissForestConfig",
+    "MissForestFull",
+    "MissForestFullConfig",
     "Miwae",
     "MiwaeConfig",
     "MiwaeModified",

@@ -28,8 +28,8 @@ _modules: SimpleNamespace | None = None
 
 
 def plugins() -> SimpleNamespace:
-    """The plugin classes (`ice`, `missforest`, `gain`, `miwae`), imported on first use with the
-    import's global side effects undone."""
+    """The plugin classes (`ice`, `missforest`, `sklearn_missforest`, `gain`, `miwae`), imported
+    on first use with the import's global side effects undone."""
     global _modules
     if _modules is not None:
         return _modules
@@ -44,6 +44,9 @@ def plugins() -> SimpleNamespace:
             from hyperimpute.plugins.imputers.plugin_ice import plugin as ice
             from hyperimpute.plugins.imputers.plugin_missforest import plugin as missforest
             from hyperimpute.plugins.imputers.plugin_miwae import plugin as miwae
+            from hyperimpute.plugins.imputers.plugin_sklearn_missforest import (
+                plugin as sklearn_missforest,
+            )
     except ImportError as err:
         raise MissDiffError(
             f"the hyperimpute baselines need hyperimpute 0.1.17 ({err}); "
@@ -54,7 +57,13 @@ def plugins() -> SimpleNamespace:
         optuna_logger.setLevel(optuna_state[0])
         optuna_logger.handlers[:] = optuna_state[1]
         optuna_logger.propagate = optuna_state[2]
-    _modules = SimpleNamespace(ice=ice, missforest=missforest, gain=GainImputation, miwae=miwae)
+    _modules = SimpleNamespace(
+        ice=ice,
+        missforest=missforest,
+        sklearn_missforest=sklearn_missforest,
+        gain=GainImputation,
+        miwae=miwae,
+    )
     return _modules
 
 

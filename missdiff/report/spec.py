@@ -71,6 +71,7 @@ MODEL_NAMES = {
     "forest_diffusion": "ForestDiffusion",
     "forest_flow": "ForestFlow",
     "miceforest": "miceforest",
+    "missforest_full": "MissForest (full trees)",
 }
 
 
