@@ -1,6 +1,7 @@
 """Table 1 beside newer peers (not in the paper): ForestDiffusion (Jolicoeur-Martineau et al.
 2024) and miceforest on Table 1's protocol, next to the paper's seven methods (whose values stay
-beside ours). The sweep is missdiff/configs/experiment/table1_peers.yaml; the protocol, scale and
+beside ours), and MissForest with full-depth trees, to show what the paper's depth-3 MissForest
+row leaves out. The sweep is missdiff/configs/experiment/table1_peers.yaml; the protocol, scale and
 notes are Table 1's (experiments/table1.py).
 
 Its claims are ours, not the paper's: where MissDiff stands against each newer peer, on the same
@@ -16,7 +17,8 @@ from missdiff.claims import against_peer
 from missdiff.report.spec import MODEL_NAMES, TableSpec, model_label
 
 PEERS = {name: MODEL_NAMES[name] for name in ("forest_diffusion", "miceforest")}
-ROWS = {**METHODS, **PEERS}
+# Not a newer peer (no claim of its own): the paper's MissForest method, with its trees grown.
+ROWS = {**METHODS, "missforest_full": MODEL_NAMES["missforest_full"], **PEERS}
 
 
 def method_row(config: dict) -> str:
@@ -34,6 +36,10 @@ _TABLE: TableSpec = replace(
         " and miceforest (chained equations with LightGBM, 5 rounds) on Table 1's protocol and"
         " scale, beside the paper's seven methods (the paper's values in brackets where it has"
         " them). Both peers impute the test rows with models fitted on the training rows only."
+        " MissForest (full trees) is the paper's MissForest method with fully grown trees"
+        " (hyperimpute's `sklearn_missforest`: 100 trees, at most 10 rounds; transductive, like"
+        " the paper's depth-3 one): not a newer peer, it shows what Table 1's MissForest row"
+        " leaves out."
     ),
     claims=tuple(
         against_peer(

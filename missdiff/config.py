@@ -107,6 +107,8 @@ class ProfileConfig:
     # Library imputers (hyperimpute): iterations / training steps.
     mice_max_iter: int = 1000
     missforest_max_iter: int = 100
+    # MissForest with full-depth trees (missforest_full): trees per forest (its authors' 100).
+    missforest_full_trees: int = 100
     gain_steps: int = 1000
     miwae_epochs: int = 500
     # Newer peers (baselines/forest_diffusion.py, baselines/miceforest.py): ForestDiffusion's

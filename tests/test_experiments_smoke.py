@@ -35,7 +35,7 @@ FEWER = {
     # table1 runs the paper's methods; miceforest's default mean matching fails on smoke's 300
     # Census rows after one round (a probability of exactly 1; baselines/miceforest.py).
     "table1_peers": [
-        "model=forest_diffusion,miceforest",
+        "model=forest_diffusion,miceforest,missforest_full",
         "dataset=breast_numeric,wine_white,concrete,libras_numeric,diabetes",
     ],
     # Every model on a class target with a categorical column (iris) and a regression one.
