@@ -71,6 +71,7 @@ MODEL_NAMES = {
     "forest_diffusion": "ForestDiffusion",
     "forest_flow": "ForestFlow",
     "miceforest": "miceforest",
+    # The paper's MissForest method with fully grown trees (its own is hyperimpute's, depth 3).
     "missforest_full": "MissForest (full trees)",
 }
 
