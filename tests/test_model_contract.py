@@ -23,7 +23,7 @@ TINY = {
     "miwae_modified": ["model.n_hidden=8", "model.latent_size=2", "model.K=3"],
     "forest_diffusion": ["model.max_depth=2", "model.repaint_r=2", "model.n_impute_samples=2"],
     "forest_flow": ["model.max_depth=2"],
-    "missforest_full": ["model.n_estimators=10", "model.max_iter=2"],
+    "missforest_full": ["model.max_iter=2"],  # smoke already gives it 10 trees
 }
 
 
