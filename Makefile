@@ -57,7 +57,7 @@ reproduce: $(STAMP)
 	  $(VENV)/bin/missdiff-report --profile quick --out results/tables/quick --figures-out results/figures/quick; } \
 	  | tee /dev/stderr | wc -l ) || exit 1; \
 	echo; echo "make reproduce: summary"; \
-	grep -E '^[a-z0-9_]+:$$|^missdiff-run: sweep (of [0-9]+ jobs done|not started)|^  failed: |^verify: |^  (MISMATCH|STALE|FAILED|rule:) ' $$log; \
+	grep -E '^[a-z0-9_]+:$$|^missdiff-run: sweep (of [0-9]+ jobs done|not started)|^  failed: |^verify: |^  (MISMATCH|STALE|FAILED|rule:|tolerance:) ' $$log; \
 	left=$$(grep -c '^missdiff-run: sweep not started' $$log); \
 	if [ "$$left" -gt 0 ]; then echo "$$left sweep(s) not started: over RUN_MINUTES=$(RUN_MINUTES);" \
 	  "their cells show as not run; each line above gives its command (RUN_MINUTES=all runs them all)"; fi; \

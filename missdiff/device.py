@@ -31,10 +31,36 @@ def resolve_device(requested: str) -> str:
     return "cuda" if cuda else "cpu"
 
 
+def numeric_kernels() -> list[str]:
+    """The CPU kernels this process's numeric libraries picked, e.g. ['openblas SkylakeX',
+    'torch AVX2']. OpenBLAS (numpy's and scipy's) picks one per CPU generation when it loads,
+    and two kernels round sums differently: a record computed with another kernel is not
+    reproduced bit for bit (1,000 MICE rounds on Breast moved an RMSE by 5.6e-6 of itself
+    between the Haswell and SkylakeX kernels, results/NOTES.md session 22)."""
+    names: set[str] = set()
+    try:
+        import scipy.linalg  # noqa: F401  (loads scipy's BLAS, so threadpoolctl sees it)
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        pass
+    else:
+        for lib in threadpool_info():
+            if lib.get("user_api") == "blas":
+                names.add(f"{lib.get('internal_api')} {lib.get('architecture')}")
+    try:
+        import torch
+    except ImportError:
+        pass
+    else:
+        names.add(f"torch {torch.backends.cpu.get_cpu_capability()}")
+    return sorted(names)
+
+
 def describe_host(device: str) -> dict[str, object]:
-    """The machine a run's wall times were measured on: CPU model, logical cores and, on CUDA,
-    the GPU. Two records of one job on two machines differ in time, not in metrics, and the
-    sessions that run them land on machines of one kind but not one speed."""
+    """The machine a run was measured on: CPU model, logical cores, the numeric kernels its
+    libraries picked (`numeric_kernels`) and, on CUDA, the GPU. Two records of one job on two
+    machines differ in time, and in the last digits of their metrics when the kernels differ;
+    the sessions that run them land on machines of one kind but not one CPU generation."""
     import os
     import platform
 
@@ -47,7 +73,7 @@ def describe_host(device: str) -> dict[str, object]:
             )
     except OSError:
         pass
-    host: dict[str, object] = {"cpu": cpu, "cores": os.cpu_count()}
+    host: dict[str, object] = {"cpu": cpu, "cores": os.cpu_count(), "kernels": numeric_kernels()}
     if device == "cuda":
         import torch
 

@@ -46,6 +46,8 @@ def test_single_run_writes_record_and_is_not_recomputed(tmp_path, data_dir) -> N
     assert record.metrics["code"]["commit"] is None or len(record.metrics["code"]["commit"]) == 40
     assert "torch" in record.metrics["packages"]
     assert record.metrics["host"]["cpu"] and record.metrics["host"]["cores"] >= 1  # whose times
+    # ... and the BLAS kernel its CPU generation got, without which it is not compared bit for bit
+    assert any(not k.startswith("torch ") for k in record.metrics["host"]["kernels"])
     mtime = (record.path / "metrics.json").stat().st_mtime_ns
     again = execute(cfg)
     assert again["started"] == first["started"]

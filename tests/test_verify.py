@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from missdiff import verify
+from missdiff.device import numeric_kernels
 from missdiff.records import iter_records
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,21 +25,46 @@ def committed_cheap_record() -> Path:
     pytest.skip("no committed Mean/Mode record")
 
 
-@pytest.fixture
-def records(tmp_path: Path, data_dir: Path) -> Path:
-    folder = tmp_path / "records"
+def edit(folder: Path, change) -> None:
+    path = next(folder.glob("*/metrics.json"))
+    record = json.loads(path.read_text())
+    change(record)
+    path.write_text(json.dumps(record))
+
+
+def copy_committed(folder: Path) -> Path:
     folder.mkdir()
     shutil.copytree(committed_cheap_record(), folder / committed_cheap_record().name)
     return folder
 
 
-def corrupt(folder: Path, metric: str = "rmse") -> tuple[float, float]:
-    path = next(folder.glob("*/metrics.json"))
-    record = json.loads(path.read_text())
-    old = record["metrics"][metric]
-    record["metrics"][metric] = old + 1e-9  # one number, in its ninth decimal
-    path.write_text(json.dumps(record))
-    return old, record["metrics"][metric]
+@pytest.fixture
+def unstamped(tmp_path: Path, data_dir: Path) -> Path:
+    """A copy of a committed record, its CPU kernels not recorded (as in records written before
+    session 22)."""
+    folder = copy_committed(tmp_path / "unstamped")
+    edit(folder, lambda r: r.get("host", {}).pop("kernels", None))
+    return folder
+
+
+@pytest.fixture
+def records(tmp_path: Path, data_dir: Path) -> Path:
+    """A copy saying it ran on this machine's CPU kernels: the bit-for-bit case."""
+    folder = copy_committed(tmp_path / "records")
+    edit(folder, lambda r: r.setdefault("host", {}).update(kernels=numeric_kernels()))
+    return folder
+
+
+def corrupt(folder: Path, metric: str = "rmse", by: float = 1e-9) -> tuple[float, float]:
+    """Add `by` to one number (default: in its ninth decimal)."""
+    values = {}
+
+    def change(record):
+        values["old"] = record["metrics"][metric]
+        record["metrics"][metric] = values["new"] = values["old"] + by
+
+    edit(folder, change)
+    return values["old"], values["new"]
 
 
 def test_a_committed_record_recomputes_bit_for_bit(records: Path, tmp_path: Path) -> None:
@@ -55,6 +81,25 @@ def test_a_corrupted_number_is_a_mismatch(records: Path, tmp_path: Path, capsys)
     out = capsys.readouterr().out
     assert "1 mismatch" in out and "MISMATCH" in out
     assert f"rmse: {new!r} -> {old!r}" in out
+
+
+def test_a_record_of_other_or_unrecorded_kernels_is_held_to_the_tolerance(
+    records: Path, unstamped: Path, tmp_path: Path
+) -> None:
+    # Another CPU generation's BLAS kernel: the rule says which, and a number off in its
+    # fourth significant digit is still a mismatch.
+    edit(records, lambda r: r["host"].update(kernels=["openblas Haswell", "torch AVX2"]))
+    old, new = corrupt(records, by=1e-3)
+    (check,) = verify.verify(records, tmp_path / "a", minutes=1, log=lambda _: None)
+    assert check.outcome == "mismatch" and not check.identical
+    assert "kernels openblas Haswell, torch AVX2 -> " in check.rule
+    assert check.differences[0] == f"rmse: {new!r} -> {old!r}"
+    # A record from before the kernels were recorded: within the tolerance, said so; Mean/Mode
+    # sums no floats a kernel could reorder, so it comes out identical anyway.
+    (check,) = verify.verify(unstamped, tmp_path / "b", minutes=1, log=lambda _: None)
+    assert check.outcome == "verified" and check.identical
+    assert "CPU kernels not recorded" in check.rule
+    assert "1 verified within it" in verify.summary([check], 1)
 
 
 def test_a_record_of_another_configuration_is_stale_not_run(records: Path, tmp_path: Path) -> None:
@@ -94,7 +139,7 @@ def test_a_metric_added_after_the_record_is_not_a_difference() -> None:
         "gone: 1.0 -> None"
     ]
     # Another environment: the last digits may move, the leading ones may not.
-    assert verify.compare({"rmse": 0.5}, {"rmse": 0.5 * (1 + 1e-9)}, exact=False) == []
+    assert verify.compare({"rmse": 0.5}, {"rmse": 0.5 * (1 + 1e-5)}, exact=False) == []
     assert verify.compare({"rmse": 0.5}, {"rmse": 0.5 * (1 + 1e-9)}, exact=True) != []
     assert verify.compare({"rmse": 0.5}, {"rmse": 0.5001}, exact=False) != []
     # A measured time is recorded, not a result: a rerun never gives it back.
