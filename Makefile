@@ -44,6 +44,8 @@ $(STAMP): pyproject.toml requirements/lock.txt
 
 install: $(STAMP)
 
+# The reports' lines are counted from a file: `tee /dev/stderr` would reopen, and so truncate, a
+# log file that the caller redirected the command into (`make reproduce > log 2>&1`).
 reproduce: $(STAMP)
 	@set -o pipefail; start=$$(date +%s); log=$$(mktemp); \
 	for exp in $(EXPERIMENTS); do \
@@ -53,11 +55,12 @@ reproduce: $(STAMP)
 	  $(VENV)/bin/missdiff-run -m experiment=$$exp profile=$(PROFILE) $$limit 2>&1 | tee -a $$log || exit 1; \
 	done; \
 	$(VENV)/bin/missdiff-verify $(VERIFY_ARGS) 2>&1 | tee -a $$log || exit 1; \
-	tables=$$( { $(VENV)/bin/missdiff-report && \
+	{ $(VENV)/bin/missdiff-report && \
 	  $(VENV)/bin/missdiff-report --profile quick --out results/tables/quick --figures-out results/figures/quick; } \
-	  | tee /dev/stderr | wc -l ) || exit 1; \
+	  > $$log.tables; rc=$$?; cat $$log.tables; tables=$$(wc -l < $$log.tables); rm -f $$log.tables; \
+	[ $$rc -eq 0 ] || exit 1; \
 	echo; echo "make reproduce: summary"; \
-	grep -E '^[a-z0-9_]+:$$|^missdiff-run: sweep (of [0-9]+ jobs done|not started)|^  failed: |^verify: |^  (MISMATCH|STALE|FAILED|rule:|tolerance:) ' $$log; \
+	grep -E '^[a-z0-9_]+:$$|^missdiff-run: sweep (of [0-9]+ jobs done|not started)|^  failed: |^verify: |^  (MISMATCH|WITHIN|STALE|FAILED|rule:|tolerance:) ' $$log; \
 	left=$$(grep -c '^missdiff-run: sweep not started' $$log); \
 	if [ "$$left" -gt 0 ]; then echo "$$left sweep(s) not started: over RUN_MINUTES=$(RUN_MINUTES);" \
 	  "their cells show as not run; each line above gives its command (RUN_MINUTES=all runs them all)"; fi; \

@@ -100,6 +100,12 @@ def test_a_record_of_other_or_unrecorded_kernels_is_held_to_the_tolerance(
     assert check.outcome == "verified" and check.identical
     assert "CPU kernels not recorded" in check.rule
     assert "1 verified within it" in verify.summary([check], 1)
+    assert "WITHIN" not in verify.summary([check], 1)
+    # Last digits that moved within the tolerance are shown, not hidden.
+    moved = verify.Check(
+        "k", "a run", "verified", check.rule, differences=["rmse: 0.1 -> 0.1000001"]
+    )
+    assert "  WITHIN k a run: rmse: 0.1 -> 0.1000001" in verify.summary([moved], 1)
 
 
 def test_a_record_of_another_configuration_is_stale_not_run(records: Path, tmp_path: Path) -> None:
