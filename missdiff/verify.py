@@ -106,11 +106,11 @@ def rule_for(rec: Record, threads: int | None = None) -> tuple[bool, str]:
         changes.append(f"device {rec.metrics.get('device')} -> {device}")
     if threads is not None and rec.metrics.get("threads") not in (None, threads):
         changes.append(f"threads {rec.metrics.get('threads')} -> {threads}")
-    theirs_kernels = (rec.metrics.get("host") or {}).get("kernels")
+    theirs_kernels, our_kernels = (rec.metrics.get("host") or {}).get("kernels"), numeric_kernels()
     if theirs_kernels is None:
         changes.append("CPU kernels not recorded")
-    elif theirs_kernels != numeric_kernels():
-        changes.append(f"kernels {', '.join(theirs_kernels)} -> {', '.join(numeric_kernels())}")
+    elif theirs_kernels != our_kernels:
+        changes.append(f"kernels {', '.join(theirs_kernels)} -> {', '.join(our_kernels)}")
     if not changes:
         return True, "bit for bit"
     return False, f"rel. tol. {TOLERANCE:g} ({'; '.join(changes)})"
