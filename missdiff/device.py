@@ -38,6 +38,13 @@ def numeric_kernels() -> list[str]:
     reproduced bit for bit (1,000 MICE rounds on Breast moved an RMSE by 5.6e-6 of itself
     between the Haswell and SkylakeX kernels, results/NOTES.md session 22)."""
     names: set[str] = set()
+    # torch first: a build that loads a BLAS of its own must be seen on the first call too.
+    try:
+        import torch
+    except ImportError:
+        pass
+    else:
+        names.add(f"torch {torch.backends.cpu.get_cpu_capability()}")
     try:
         import scipy.linalg  # noqa: F401  (loads scipy's BLAS, so threadpoolctl sees it)
         from threadpoolctl import threadpool_info
@@ -47,12 +54,6 @@ def numeric_kernels() -> list[str]:
         for lib in threadpool_info():
             if lib.get("user_api") == "blas":
                 names.add(f"{lib.get('internal_api')} {lib.get('architecture')}")
-    try:
-        import torch
-    except ImportError:
-        pass
-    else:
-        names.add(f"torch {torch.backends.cpu.get_cpu_capability()}")
     return sorted(names)
 
 

@@ -53,8 +53,13 @@ class Check:
     outcome: str  # verified | mismatch | stale | failed
     rule: str = ""  # "bit for bit" or "rel. tol. 0.0001 (torch 2.13.0 -> 2.14.0)"
     minutes: float = 0.0
+    # A mismatch's differences, or the last digits a check within the tolerance let through.
     differences: list[str] = field(default_factory=list)
-    identical: bool = False  # every metric equal to the last bit, whatever the rule asked
+
+    @property
+    def identical(self) -> bool:
+        """Every metric equal to the last bit, whatever the rule asked."""
+        return self.outcome == "verified" and not self.differences
 
 
 def candidates(records_dir: Path) -> list[Record]:
@@ -171,13 +176,11 @@ def recompute(rec: Record, scratch: Path) -> Check:
         why = record.get("error", record.get("status"))
         return Check(key, label, "failed", rule, minutes, [str(why)])
     old, new = rec.metrics.get("metrics") or {}, record.get("metrics") or {}
-    diffs = compare(old, new, exact)
     last_bits = compare(old, new, exact=True)
+    beyond = last_bits if exact or not last_bits else compare(old, new, exact=False)
     # Verified within the tolerance, its moved last digits are still shown (summary's WITHIN).
-    return Check(
-        key, label, "mismatch" if diffs else "verified", rule, minutes, diffs or last_bits,
-        not last_bits,
-    )  # fmt: skip
+    outcome = "mismatch" if beyond else "verified"
+    return Check(key, label, outcome, rule, minutes, beyond or last_bits)
 
 
 def summary(checks: list[Check], available: int) -> str:
