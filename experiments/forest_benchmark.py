@@ -100,8 +100,8 @@ _NOTES = (
     "ForestDiffusion row; the peer trains a forest per class (`ycond`), ours does not. Other "
     "differences: our folds and masks are our seeds' draws, not the peer's; rows whose "
     "features are all hidden are kept (the peer drops them: under 0.2 % of iris's rows, none "
-    "elsewhere in expectation); our times are one CPU thread, the peer's every core of its "
-    "machine." + QUICK_DIFFUSION_NOTE
+    "elsewhere in expectation); our times are one CPU thread (a cell whose runs used more "
+    "says so), the peer's every core of its machine." + QUICK_DIFFUSION_NOTE
 )
 
 _BASE = TableSpec(

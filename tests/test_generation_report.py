@@ -491,3 +491,27 @@ def test_a_rank_sets_one_seed_against_the_same_seed_of_each_rival() -> None:
     # With every seed shared, the rank is the rank of the means.
     cells[("MissDiff", "Wine")] = cell(0.082, 0.080, 0.080, 0.080, 0.080)
     assert column_ranks(cells, "MissDiff", higher_is_better=False)["Wine"][0] == 4
+
+
+def test_a_cell_whose_runs_used_several_threads_says_so(tmp_path) -> None:
+    """Wall times (ForestDiffusion's benchmark has a time table) are one thread per run; a run
+    given more threads must not sit unmarked beside them."""
+    records = tmp_path / "runs"
+    for model, threads in (("missdiff", 1), ("mice", 2)):
+        for seed in range(2):
+            config = {"seed": seed, "dataset": {"name": "concrete"},
+                      "missingness": {"name": "tabcsdi", "ratio": 0.2}, "model": {"name": model},
+                      "evaluator": {"name": "rmse"}, "profile": {"name": "quick"}}  # fmt: skip
+            body = {"status": COMPLETED, "experiments": ["table1"], "primary_metric": "rmse",
+                    "higher_is_better": False, "metrics": {"rmse": 0.2},
+                    "threads": threads if seed else 1}  # fmt: skip
+            write_record(records, f"{model}-{seed}", config, body)
+    write_report(records, tmp_path / "tables", include_unrun=False)
+    text = (tmp_path / "tables" / "table1.md").read_text()
+    row = dict(zip(md_row(text, "method"), md_row(text, "MICE(linear)"), strict=True))
+    assert row["Concrete"].startswith("0.200 (0.000) n=2 quick, 2 threads |")
+    row = dict(zip(md_row(text, "method"), md_row(text, "MissDiff"), strict=True))
+    assert "threads" not in row["Concrete"]
+    frame = pd.read_csv(tmp_path / "tables" / "table1.csv")
+    frame = frame[frame.dataset == "Concrete"].set_index("method")
+    assert frame.loc["MICE(linear)", "threads"] == 2 and frame.loc["MissDiff", "threads"] == 1

@@ -23,6 +23,7 @@ class Cell:
     metric: str = ""
     higher_is_better: bool | None = None
     errors: list[str] = field(default_factory=list)
+    threads: int = 1  # the most CPU threads any of its finished runs used (wall times scale)
 
 
 def collect(records: list[Record], spec: TableSpec) -> dict[tuple[str, ...], Cell]:
@@ -49,6 +50,7 @@ def collect(records: list[Record], spec: TableSpec) -> dict[tuple[str, ...], Cel
                 value = rec.metrics.get("metrics", {}).get(metric)
                 cell.metric = metric
                 cell.higher_is_better = rec.metrics.get("higher_is_better")
+                cell.threads = max(cell.threads, int(rec.metrics.get("threads") or 1))
                 if value is not None and math.isfinite(value):
                     cell.values.append(float(value) * spec.scale)
                     cell.seeds.append(int(cfg["seed"]))

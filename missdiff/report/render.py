@@ -79,6 +79,8 @@ def cell_text(cell: Cell | None, paper: float | None, digits: int, tag: str = "p
         std = float(np.std(cell.values, ddof=1)) if len(cell.values) > 1 else float("nan")
         std_txt = _fmt(std, digits) if math.isfinite(std) else "n/a"
         text = f"{_fmt(mean, digits)} ({std_txt}) n={len(cell.values)} {cell.profile}"
+        if cell.threads > 1:
+            text += f", {cell.threads} threads"
         if cell.failed:
             text += f", {cell.failed} failed"
     elif cell.failed:
@@ -183,7 +185,8 @@ def build_table(
     lines = [
         f"# {spec.title}",
         "",
-        metric_line + " Cells: mean (std over seeds) n=seeds profile;"
+        metric_line + " Cells: mean (std over seeds) n=seeds profile (and the CPU threads a"
+        " run used, where more than one);"
         f" `| {spec.reference_tag} x (+d)` is {spec.reference_source}'s value and our"
         " difference. `-`: not applicable;"
         " `not run`: no record yet.",
@@ -226,6 +229,7 @@ def build_table(
                     "n_seeds": len(values),
                     "seeds": " ".join(map(str, sorted(cell.seeds))) if cell is not None else "",
                     "profile": cell.profile if cell is not None else "",
+                    "threads": cell.threads if cell is not None and cell.values else None,
                     "failed": cell.failed if cell is not None else 0,
                     "not_applicable": cell.not_applicable if cell is not None else False,
                     "not_run": cell is None,
