@@ -133,6 +133,10 @@ def execute(
             cfg.model.device = device
         if "progress" in fields:
             cfg.model.progress = resolve_progress(cfg.progress)
+        # A library baseline's thread cap (XGBoost, LightGBM, joblib workers) is the run's: the
+        # record's `threads` must be what the run used, so a multi-thread cell says so.
+        if "threads" in fields:
+            cfg.model.threads = threads
         # A model that checkpoints gets a folder keyed by the run, so that a job resubmitted
         # after a time limit, a preemption or a kill resumes where it stopped.
         if "checkpoint_dir" in fields and cfg.model.get("checkpoint_dir") is None:

@@ -300,3 +300,24 @@ def test_jobs_of_one_process_record_the_commit_it_started_on(tmp_path, data_dir,
     # The second job saw the checkout moved: its record says so (a lazily imported module may
     # come from the new checkout).
     assert "checkout_at_job" not in codes[0] and codes[1]["checkout_at_job"]["commit"] == "b" * 40
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_library_baseline_runs_with_the_threads_its_record_states(
+    tmp_path, data_dir, monkeypatch, threads
+) -> None:
+    """`threads=2` must reach a library baseline's own thread cap (ForestDiffusion's joblib
+    workers), not only torch: otherwise a record says 2 threads for a one-thread run."""
+    from missdiff import pipeline
+    from missdiff.errors import MissDiffError
+
+    seen = {}
+
+    def capture(cfg, _data_dir):
+        seen["threads"] = cfg.model.threads
+        raise MissDiffError("stop after the config is built")
+
+    monkeypatch.setattr(pipeline, "run_pipeline", capture)
+    out = execute(compose(["dataset=wine", "profile=smoke", "model=forest_diffusion",
+                           f"threads={threads}", f"records_dir={tmp_path}"]))  # fmt: skip
+    assert seen == {"threads": threads} and out["threads"] == threads
