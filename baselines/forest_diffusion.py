@@ -21,6 +21,8 @@ The library seeds and draws from numpy's global RNG: every call runs inside
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -37,7 +39,8 @@ from missdiff.models.draws import aggregate
 
 @dataclass
 class ForestDiffusionConfig:
-    """The library's settings (its defaults, except `n_jobs`, which is our thread cap)."""
+    """The library's settings (its defaults, except `n_jobs`, which is our thread cap: that many
+    worker processes of one XGBoost thread each)."""
 
     name: str = "forest_diffusion"
     n_t: int = 50  # noise levels
@@ -70,6 +73,18 @@ def _library() -> Any:
             "`pip install --no-deps ForestDiffusion==1.0.6` and the `peers` extra"
         ) from err
     return ForestDiffusionModel
+
+
+@contextmanager
+def _worker_processes() -> Iterator[None]:
+    """The library's fits in separate processes, never threads: each fit reseeds numpy's global
+    RNG and draws its noise from it, so two fits in threads of one process interleave their draws
+    and a run stops being reproducible. Each fit is one XGBoost thread (`nthread=1` above), so
+    `threads` workers use `threads` cores."""
+    import joblib
+
+    with joblib.parallel_config(backend="loky"):
+        yield
 
 
 class ForestDiffusion(TabularModel):
@@ -119,11 +134,11 @@ class ForestDiffusion(TabularModel):
             raise MissDiffError("forest_diffusion has no training row with an observed entry")
         cfg = self.cfg
         seed = plugin_seed(rng)
-        with global_state(seed, cfg.threads):
+        with global_state(seed, cfg.threads), _worker_processes():
             self._model = library(
                 x, n_t=cfg.n_t, duplicate_K=cfg.duplicate_k, diffusion_type=self.process,
                 n_estimators=cfg.n_estimators, max_depth=cfg.max_depth, eta=cfg.eta,
-                n_jobs=cfg.threads or -1, seed=seed,
+                n_jobs=cfg.threads or -1, seed=seed, nthread=1,
             )  # fmt: skip
 
     def _impute(

@@ -91,3 +91,23 @@ def test_forest_diffusion_imputes_new_rows_from_the_other_columns() -> None:
     error = float(np.sqrt(np.mean((filled["b"] - test["b"]) ** 2)))
     mean_error = float(np.sqrt(np.mean((train["b"].mean() - test["b"]) ** 2)))
     assert error < 0.6 * mean_error, (error, mean_error)
+
+
+def test_forest_diffusion_gives_the_same_imputation_with_two_worker_threads() -> None:
+    """The library reseeds numpy's global RNG inside every fit and draws its noise from it: two
+    fits running as threads of one process interleave those draws, and `threads=2` would give a
+    different, unrepeatable model (measured with joblib's threading backend). Workers are
+    processes, so two workers give exactly the one-worker answer."""
+    rng = np.random.default_rng(0)
+    data, schema = correlated(rng, 200)
+    train = data.mask(rng.random(data.shape) < 0.2)
+    sizes = ["model.n_t=4", "model.duplicate_k=5", "model.n_estimators=5", "model.max_depth=3"]
+    imputed = []
+    for threads in (1, 2):
+        cfg = compose(
+            ["model=forest_diffusion", "profile=smoke", *sizes, f"+model.threads={threads}"]
+        )
+        model = build_model(cfg.model)
+        model.fit(train, schema, np.random.default_rng(1))
+        imputed.append(model.impute(train, np.random.default_rng(2), n_draws=1).completed)
+    pd.testing.assert_frame_equal(imputed[0], imputed[1])
