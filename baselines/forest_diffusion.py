@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from baselines.forest_checkpoint import checkpoint_folder, restored_seconds, resumable
 from baselines.isolation import global_state, plugin_seed
 from missdiff.data.encoding import TabularEncoder
 from missdiff.errors import ConfigError, MissDiffError
@@ -53,6 +54,8 @@ class ForestDiffusionConfig:
     repaint_j: float = 0.1
     n_impute_samples: int = inference_field(5)  # draws; the completed table is their median/mode
     threads: int | None = runtime_field(1)
+    # One folder per run (the runner's): finished fits are kept there, and a killed run resumes.
+    checkpoint_dir: str | None = runtime_field(None)
 
     def check(self) -> None:
         check_sizes(
@@ -101,6 +104,7 @@ class ForestDiffusion(TabularModel):
         self._encoder: TabularEncoder | None = None
         self._model: Any = None
         self._keep: np.ndarray | None = None  # encoded positions given to the library
+        self.restored_seconds = 0.0  # fitting time of earlier, interrupted processes
 
     # -- encoding ----------------------------------------------------------------------------
     def _encode(self, data: pd.DataFrame) -> np.ndarray:
@@ -134,12 +138,18 @@ class ForestDiffusion(TabularModel):
             raise MissDiffError("forest_diffusion has no training row with an observed entry")
         cfg = self.cfg
         seed = plugin_seed(rng)
+        settings = dict(
+            n_t=cfg.n_t, duplicate_K=cfg.duplicate_k, diffusion_type=self.process,
+            n_estimators=cfg.n_estimators, max_depth=cfg.max_depth, eta=cfg.eta, seed=seed,
+        )  # fmt: skip
+        folder = None
+        if cfg.checkpoint_dir is not None:
+            folder = checkpoint_folder(cfg.checkpoint_dir, x, settings)
+            library = resumable(library, folder)
         with global_state(seed, cfg.threads), _worker_processes():
-            self._model = library(
-                x, n_t=cfg.n_t, duplicate_K=cfg.duplicate_k, diffusion_type=self.process,
-                n_estimators=cfg.n_estimators, max_depth=cfg.max_depth, eta=cfg.eta,
-                n_jobs=cfg.threads or -1, seed=seed, nthread=1,
-            )  # fmt: skip
+            self._model = library(x, **settings, n_jobs=cfg.threads or -1, nthread=1)
+        if folder is not None:
+            self.restored_seconds = restored_seconds(folder, library)
 
     def _impute(
         self, data: pd.DataFrame, rng: np.random.Generator, n_draws: int | None

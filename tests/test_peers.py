@@ -111,3 +111,38 @@ def test_forest_diffusion_gives_the_same_imputation_with_two_worker_threads() ->
         model.fit(train, schema, np.random.default_rng(1))
         imputed.append(model.impute(train, np.random.default_rng(2), n_draws=1).completed)
     pd.testing.assert_frame_equal(imputed[0], imputed[1])
+
+
+def test_an_interrupted_forest_diffusion_fit_resumes_to_the_same_model(tmp_path) -> None:
+    """With a checkpoint folder, every finished XGBoost fit is kept; a run killed part way (here:
+    half of the kept fits lost) fits only the rest and imputes exactly as an uninterrupted run,
+    and reports the earlier processes' fitting time so that its `time` is the whole fit's."""
+    rng = np.random.default_rng(0)
+    data, schema = correlated(rng, 200)
+    train = data.mask(rng.random(data.shape) < 0.2)
+    sizes = ["model.n_t=4", "model.duplicate_k=5", "model.n_estimators=5", "model.max_depth=3"]
+
+    def fit_and_impute(*extra: str) -> tuple[pd.DataFrame, float]:
+        cfg = compose(["model=forest_diffusion", "profile=smoke", *sizes, *extra])
+        model = build_model(cfg.model)
+        model.fit(train, schema, np.random.default_rng(1))
+        imputed = model.impute(train, np.random.default_rng(2), n_draws=1).completed
+        return imputed, model.restored_seconds
+
+    plain, restored = fit_and_impute()
+    assert restored == 0.0
+    folder = f"+model.checkpoint_dir={tmp_path}"
+    first, restored = fit_and_impute(folder)
+    assert restored == 0.0
+    fits = sorted(tmp_path.glob("forest-*/fit-*.pkl"))
+    assert len(fits) == 4 * 3  # one model per noise level and column
+    for path in fits[::2]:
+        path.unlink()
+    resumed, restored = fit_and_impute(folder)
+    assert restored > 0.0
+    assert len(list(tmp_path.glob("forest-*/fit-*.pkl"))) == len(fits)
+    # The resumed process fitted only the lost half; the first one fitted all.
+    logs = tmp_path.glob("forest-*/spans-*.log")
+    assert sorted(len(log.read_text().splitlines()) for log in logs) == [6, 12]
+    pd.testing.assert_frame_equal(first, plain)
+    pd.testing.assert_frame_equal(resumed, plain)
