@@ -82,7 +82,7 @@ def _library() -> Any:
 def _worker_processes() -> Iterator[None]:
     """The library's fits in separate processes, never threads: each fit reseeds numpy's global
     RNG and draws its noise from it, so two fits in threads of one process interleave their draws
-    and a run stops being reproducible. Each fit is one XGBoost thread (`nthread=1` above), so
+    and a run stops being reproducible. Each fit is one XGBoost thread (`nthread=1` in `_fit`), so
     `threads` workers use `threads` cores."""
     import joblib
 
