@@ -51,6 +51,17 @@ class Record:
         return str(self.metrics.get("status", FAILED))
 
 
+def run_seconds(metrics: dict[str, Any]) -> float | None:
+    """What a run cost in wall seconds, or None where that is not known. A run resumed from a
+    checkpoint timed only what was left, unless its model logged the earlier processes' fitting
+    (ForestDiffusion's `fit_before_resume`); an older record without a wall time says nothing."""
+    wall = metrics.get("wall_time")
+    before = (metrics.get("timings") or {}).get("fit_before_resume")
+    if wall is None or (metrics.get("resumed") and before is None):
+        return None
+    return float(wall) + float(before or 0.0)
+
+
 def read_record(path: Path) -> Record | None:
     """The record in `path`, or None if it is absent or incomplete."""
     try:

@@ -34,6 +34,7 @@ from missdiff.records import (
     FINAL_STATUSES,
     finished,
     iter_records,
+    run_seconds,
     tag_experiment,
 )
 
@@ -164,12 +165,14 @@ class Costs:
             # A superseded record ran at an old budget: its time says nothing of today's job.
             current = "superseded" not in rec.metrics
             if rec.status in FINAL_STATUSES and wall is not None and current:
-                wall_of[rec.path.name] = float(wall)
+                cost = run_seconds(rec.metrics)
+                # Spent: at least the wall time of the process that finished it.
+                wall_of[rec.path.name] = float(wall) if cost is None else cost
                 # A not-applicable run stops before training (e.g. Diff-delete with no complete
                 # row): its 0.1 s would price an applicable job of the same model at nothing; a
-                # resumed run's wall time counts only what was left after its checkpoint.
-                if rec.status == COMPLETED and not rec.metrics.get("resumed"):
-                    walls[cost_key(rec.config)].append(float(wall))
+                # resumed run's cost is unknown unless its model logged the earlier part.
+                if rec.status == COMPLETED and cost is not None:
+                    walls[cost_key(rec.config)].append(cost)
         minutes = {k: statistics.median(v) / 60 for k, v in walls.items()}
         return cls(minutes, wall_of, status_of)
 

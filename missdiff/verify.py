@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from missdiff.records import COMPLETED, Record, iter_records, package_versions
+from missdiff.records import COMPLETED, Record, iter_records, package_versions, run_seconds
 
 # Relative, when the device, threads, package versions or CPU kernels differ. Measured: the
 # Haswell and SkylakeX kernels of OpenBLAS put 1,000 MICE rounds (Table 1 at `paper`) 5.6e-6
@@ -76,13 +76,16 @@ def candidates(records_dir: Path) -> list[Record]:
     )
 
 
-def wall_minutes(rec: Record) -> float:
-    return float(rec.metrics.get("wall_time") or 0.0) / 60
+def wall_minutes(rec: Record) -> float | None:
+    """What recomputing `rec` costs, from its own record; None where that is not known."""
+    seconds = run_seconds(rec.metrics)
+    return None if seconds is None else seconds / 60
 
 
 def choose(records: list[Record], minutes: float | None, seed: int) -> list[Record]:
     """A seeded random order of `records`, kept while the sum of their wall times fits
-    `minutes` (a record too long for what is left is passed over); None: all of them."""
+    `minutes` (a record too long for what is left is passed over, and so is one whose cost is
+    not known: a run resumed from a checkpoint timed only its rest); None: all of them."""
     order = list(records)
     random.Random(seed).shuffle(order)
     if minutes is None:
@@ -90,7 +93,7 @@ def choose(records: list[Record], minutes: float | None, seed: int) -> list[Reco
     chosen, spent = [], 0.0
     for rec in order:
         cost = wall_minutes(rec)
-        if spent + cost <= minutes:
+        if cost is not None and spent + cost <= minutes:
             chosen.append(rec)
             spent += cost
     return chosen

@@ -243,6 +243,14 @@ def test_cost_estimates_leave_superseded_and_not_applicable_records_out(tmp_path
     path.write_text(json.dumps(metrics))
     costs = Costs.from_records(tmp_path)
     assert costs.estimate(rec.config) is None and rec.path.name in costs.wall_of
+    # Unless its model logged the earlier processes' fitting (ForestDiffusion): then the run's
+    # cost is known, and it is the whole of it.
+    metrics["timings"] = {**metrics["timings"], "fit_before_resume": 600.0}
+    path.write_text(json.dumps(metrics))
+    costs = Costs.from_records(tmp_path)
+    whole = metrics["wall_time"] + 600.0
+    assert costs.estimate(rec.config) == pytest.approx(whole / 60)
+    assert costs.wall_of[rec.path.name] == pytest.approx(whole)
 
 
 def test_a_sweep_budget_admits_only_pending_jobs_whose_estimates_fit() -> None:

@@ -139,6 +139,22 @@ def test_the_sample_is_seeded_and_fits_the_budget() -> None:
     assert len(verify.choose(recs, None, seed=0)) == 200  # type: ignore[arg-type]
 
 
+def test_a_resumed_record_is_priced_whole_or_passed_over() -> None:
+    """A run resumed from a checkpoint timed only its rest: a 2-minute wall time may stand for
+    hours. Under a budget it is taken only when its model logged the earlier part."""
+
+    class Rec:
+        def __init__(self, name: str, **metrics):
+            self.path, self.metrics = Path(name), {"wall_time": 120.0, **metrics}
+
+    unknown = Rec("unknown", resumed=True)
+    whole = Rec("whole", resumed=True, timings={"fit_before_resume": 7080.0})
+    assert verify.wall_minutes(whole) == pytest.approx(120.0)  # type: ignore[arg-type]
+    assert verify.choose([unknown, whole], 10, seed=0) == []  # type: ignore[arg-type]
+    assert verify.choose([unknown, whole], 200, seed=0) == [whole]  # type: ignore[arg-type]
+    assert len(verify.choose([unknown, whole], None, seed=0)) == 2  # type: ignore[arg-type]
+
+
 def test_a_metric_added_after_the_record_is_not_a_difference() -> None:
     assert verify.compare({"rmse": 0.5}, {"rmse": 0.5, "new_metric": 1.0}, exact=True) == []
     assert verify.compare({"rmse": 0.5, "gone": 1.0}, {"rmse": 0.5}, exact=True) == [
