@@ -22,8 +22,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 
-def checkpoint_folder(root: str | Path, x: Any, settings: dict[str, Any]) -> Path:
+
+def checkpoint_folder(root: str | Path, x: np.ndarray, settings: dict[str, Any]) -> Path:
     """One sub-folder per (training matrix, settings): a run that fits more than once (refits per
     imputation) never reads another fit's models."""
     digest = hashlib.sha256(x.tobytes())

@@ -104,7 +104,6 @@ class ForestDiffusion(TabularModel):
         self._encoder: TabularEncoder | None = None
         self._model: Any = None
         self._keep: np.ndarray | None = None  # encoded positions given to the library
-        self.restored_seconds = 0.0  # fitting time of earlier, interrupted processes
 
     # -- encoding ----------------------------------------------------------------------------
     def _encode(self, data: pd.DataFrame) -> np.ndarray:

@@ -113,7 +113,7 @@ def run_pipeline(cfg: DictConfig, data_dir: str | Path | None) -> RunResult:
     t = time.perf_counter()
     model.fit(apply_mask(train_true, observed[train]), schema, stream(seed, "model"))
     timings["fit"] = time.perf_counter() - t
-    if restored := getattr(model, "restored_seconds", 0.0):
+    if restored := model.restored_seconds:
         # A resumed fit read back models that earlier processes fitted: their time, as they
         # logged it, so that the run's `time` is the whole fit's and not only the rest.
         timings["fit_before_resume"] = restored

@@ -39,6 +39,9 @@ class TabularModel(ABC):
     def __init__(self) -> None:
         self.schema: Schema | None = None
         self.history: dict[str, list[float]] = {}
+        # Fitting time spent by earlier, interrupted processes whose work `fit` read back from a
+        # checkpoint (ForestDiffusion logs it); the runner adds it to the run's time.
+        self.restored_seconds = 0.0
 
     # -- public API -------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> TabularModel:
