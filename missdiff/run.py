@@ -15,7 +15,7 @@ launcher's own `checkpoint` method (resubmit the same callable with the same arg
 hook submitit calls on the pre-timeout signal before requeueing (up to `max_num_timeout` times).
 The requeued job composes the same config, so it has the same record key and finds its model's
 checkpoint in `<records_dir>/.checkpoints/<key>/`. A job stopped that way (submitit's SystemExit,
-Ctrl-C, SIGKILL) writes no record and keeps its checkpoint; a written record removes it.
+Ctrl-C, SIGTERM, SIGKILL) writes no record and keeps its checkpoint; a written record removes it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -159,8 +160,8 @@ def execute(
         # the rest, so a reader of its timings must know.
         record["resumed"] = True
     run_logger = make_logger(cfg.logger, output_dir)
-    # Anything that escapes below (submitit's requeue exit, Ctrl-C) leaves no record: the run is
-    # interrupted, its checkpoint stays, and the dashboard run is closed as preempted.
+    # Anything that escapes below (submitit's requeue exit, Ctrl-C, SIGTERM) leaves no record: the
+    # run is interrupted, its checkpoint stays, and the dashboard run is closed as preempted.
     exit_code, interrupted = 1, True
     try:
         name, tags = run_name(config), run_tags(config)
@@ -268,17 +269,32 @@ def app(cfg: DictConfig) -> dict[str, Any]:
     return {"status": status, "label": label, "error": record.get("error", "")}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread stands, so that it unwinds as Ctrl-C does."""
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    # Python's default for SIGTERM ends the process at once: worker processes of a library
+    # baseline (ForestDiffusion's loky workers) then outlived it and fitted on for tens of
+    # seconds (session 24). Unwinding instead lets joblib kill them (it aborts its workers on any
+    # BaseException), and the run ends as an interrupted one: no record, checkpoint kept.
+    raise Terminated
+
+
 def main() -> None:
     code_version_at_start()  # before the sweep: the commit of the code this process imports
+    # Only this launching process: a submitit job runs in its own process with its own handlers.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        what = "stopped (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
         print(
-            "missdiff-run: interrupted; no record was written and any training checkpoint is "
+            f"missdiff-run: {what}; no record was written and any training checkpoint is "
             "kept under <records_dir>/.checkpoints: run the same command again to resume",
             file=sys.stderr,
         )
-        sys.exit(130)
+        sys.exit(128 + signal.SIGTERM if isinstance(stop, Terminated) else 130)
 
 
 if __name__ == "__main__":

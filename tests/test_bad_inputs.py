@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -198,6 +199,37 @@ def test_ctrl_c_ends_with_one_line_and_keeps_the_checkpoint(tmp_path, data_dir) 
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("missdiff-run: interrupted;")
     assert list(records.glob(".checkpoints/*/*.pt"))  # kept for the resumed run
+    assert not [p for p in records.iterdir() if not p.name.startswith(".")]  # no record
+
+
+def test_sigterm_stops_a_run_and_its_worker_processes(tmp_path, data_dir) -> None:
+    """`timeout`, `kill` or a scheduler's SIGTERM ends a run as Ctrl-C does (no record, the
+    checkpoint kept) and takes ForestDiffusion's worker processes with it: with Python's default
+    SIGTERM they outlived the run and fitted on (session 24)."""
+    records = tmp_path / "runs"
+    proc = cli(["dataset=bayesnet", "model=forest_diffusion", "profile=smoke", "threads=2",
+                "model.n_t=20", "model.n_estimators=50", f"records_dir={records}"],
+               tmp_path, data_dir, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not list(records.glob(".checkpoints/*/forest-*/fit-*.pkl")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        # Workers left behind hold the run's stderr open: communicate() then times out.
+        _, err = proc.communicate(timeout=60)
+        deadline = time.monotonic() + 10
+        with pytest.raises(ProcessLookupError):  # nobody left in the run's process group
+            while time.monotonic() < deadline:
+                os.killpg(proc.pid, 0)
+                time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # never leave a fitting worker to the next test
+    assert proc.returncode == 143
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("missdiff-run: stopped (SIGTERM);")
+    assert list(records.glob(".checkpoints/*/forest-*/fit-*.pkl"))  # kept for the resumed run
     assert not [p for p in records.iterdir() if not p.name.startswith(".")]  # no record
 
 
