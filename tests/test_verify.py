@@ -108,6 +108,27 @@ def test_a_record_of_other_or_unrecorded_kernels_is_held_to_the_tolerance(
     assert "  WITHIN k a run: rmse: 0.1 -> 0.1000001" in verify.summary([moved], 1)
 
 
+def test_a_mismatch_of_other_kernels_is_run_again_under_them(records: Path, tmp_path: Path) -> None:
+    """A record naming kernels other than this machine's, beyond the tolerance, is rerun in a
+    child process that asks torch and OpenBLAS for them: verified only if the child got those
+    kernels and every metric is back bit for bit; a real difference stays a mismatch."""
+    theirs = ("openblas Sandybridge", "torch DEFAULT")  # asked of any x86-64 CPU with AVX
+    edit(records, lambda r: r["host"].update(kernels=list(theirs)))
+    (rec,) = verify.candidates(records)
+    first = verify.Check(rec.path.name, "a run", "mismatch", "rel. tol.", 0.0, ["rmse: 1 -> 2"],
+                         kernels_only=True)  # fmt: skip
+    check = verify.under_kernels(rec, tmp_path / "a", first)
+    assert check.outcome == "verified" and check.identical, check.retried
+    assert check.rule == "bit for bit under openblas Sandybridge, torch DEFAULT (the record's own)"
+    assert check.retried == "this machine's kernels gave rmse: 1 -> 2"
+    assert "KERNELS" in verify.summary([check], 1)
+    old, new = corrupt(records, by=1e-3)
+    (rec,) = verify.candidates(records)
+    check = verify.under_kernels(rec, tmp_path / "b", first)
+    assert check.outcome == "mismatch"
+    assert check.retried.startswith(f"under {', '.join(theirs)}: rmse: {new!r} -> {old!r}")
+
+
 def test_a_record_of_another_configuration_is_stale_not_run(records: Path, tmp_path: Path) -> None:
     (folder,) = list(records.iterdir())
     folder.rename(records / "0000000000000000")  # a key today's code does not give its command
