@@ -1,7 +1,7 @@
 """Resumable fitting for ForestDiffusion: each of its XGBoost fits is kept on disk as it ends.
 
 The library fits one model per (noise level, column) inside its constructor and keeps nothing
-until all are done; on Libras at `quick` that is 4,550 fits and about 5.5 single-thread hours,
+until all are done; on Libras at `quick` that is 5,250 fits and about 5.8 single-thread hours,
 longer than a job may run here. Its fits go through `train_iterator(X1, X_covs, t, dim)`, which
 is deterministic given the run (it reseeds numpy's global RNG with the library's seed), so a
 subclass that stores each fitted Booster under (t, dim) and hands it back on the next try gives
