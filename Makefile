@@ -60,7 +60,7 @@ reproduce: $(STAMP)
 	  > $$log.tables; rc=$$?; cat $$log.tables; tables=$$(wc -l < $$log.tables); rm -f $$log.tables; \
 	[ $$rc -eq 0 ] || exit 1; \
 	echo; echo "make reproduce: summary"; \
-	grep -E '^[a-z0-9_]+:$$|^missdiff-run: sweep (of [0-9]+ jobs done|not started)|^  failed: |^verify: |^  (MISMATCH|WITHIN|STALE|FAILED|rule:|tolerance:) ' $$log; \
+	grep -E '^[a-z0-9_]+:$$|^missdiff-run: sweep (of [0-9]+ jobs done|not started)|^  failed: |^verify: |^  (MISMATCH|WITHIN|KERNELS|STALE|FAILED|rule:|tolerance:) |^    and under ' $$log; \
 	left=$$(grep -c '^missdiff-run: sweep not started' $$log); \
 	if [ "$$left" -gt 0 ]; then echo "$$left sweep(s) not started: over RUN_MINUTES=$(RUN_MINUTES);" \
 	  "their cells show as not run; each line above gives its command (RUN_MINUTES=all runs them all)"; fi; \
