@@ -128,17 +128,11 @@ def choose(records: list[Record], minutes: float | None, seed: int) -> list[Reco
     return chosen
 
 
-def rule_for(rec: Record, threads: int | None = None) -> tuple[bool, str]:
-    """(bit for bit?, the rule as words) for recomputing `rec` in this process."""
-    changes = environment_changes(rec, threads)
+def rule_for(changes: list[str]) -> tuple[bool, str]:
+    """(bit for bit?, the rule as words) given the `environment_changes` of a recomputation."""
     if not changes:
         return True, "bit for bit"
     return False, f"rel. tol. {TOLERANCE:g} ({'; '.join(changes)})"
-
-
-def kernels_differ_only(rec: Record, threads: int | None = None) -> bool:
-    changes = environment_changes(rec, threads)
-    return len(changes) == 1 and "kernels" in changes[0]
 
 
 def environment_changes(rec: Record, threads: int | None = None) -> list[str]:
@@ -188,25 +182,27 @@ def under_kernels(rec: Record, scratch: Path, check: Check) -> Check:
     named = (rec.metrics.get("host") or {}).get("kernels")
     options = [tuple(sorted(named))] if named else list(OLDER_KERNELS)
     old = rec.metrics.get("metrics") or {}
-    notes = []
-    for kernels in options:
+    overrides = [o for o in rec.metrics["overrides"] if not o.startswith("records_dir=")]
+    notes, minutes = [], check.minutes
+    for i, kernels in enumerate(options):
         env = kernel_env(kernels)
         if env is None or list(kernels) == numeric_kernels():
             continue
-        folder = scratch / f"kernels-{rec.path.name}"
-        overrides = [o for o in rec.metrics["overrides"] if not o.startswith("records_dir=")]
+        # A folder per try: a finished record in it would be skipped, not recomputed.
+        folder = scratch / f"kernels-{i}-{rec.path.name}"
         start = time.perf_counter()
-        subprocess.run(
+        child = subprocess.run(
             [sys.executable, "-m", "missdiff.run", *overrides, "progress=false",
              f"records_dir={folder}", f"hydra.run.dir={folder / 'hydra'}"],
             env={**os.environ, **env}, capture_output=True, text=True, check=False,
         )  # fmt: skip
-        check.minutes += (time.perf_counter() - start) / 60
+        minutes += (time.perf_counter() - start) / 60
         new = read_record(folder / rec.path.name)
         got = tuple(sorted((new.metrics.get("host") or {}).get("kernels") or ())) if new else ()
         words = ", ".join(kernels)
         if new is None or new.status != COMPLETED:
-            notes.append(f"under {words}: the run did not complete")
+            last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+            notes.append(f"under {words}: the run did not complete ({last})")
         elif got != kernels:
             notes.append(f"under {words}: this CPU gave {', '.join(got)} instead")
         elif differences := compare(old, new.metrics.get("metrics") or {}, exact=True):
@@ -214,11 +210,11 @@ def under_kernels(rec: Record, scratch: Path, check: Check) -> Check:
         else:
             why = "the record's own" if named else "the record names none: the older CPUs'"
             return dataclasses.replace(
-                check, outcome="verified", differences=[],
+                check, outcome="verified", differences=[], minutes=minutes,
                 rule=f"bit for bit under {words} ({why})",
                 retried=f"this machine's kernels gave {'; '.join(check.differences)}",
             )  # fmt: skip
-    return dataclasses.replace(check, retried="; ".join(notes))
+    return dataclasses.replace(check, minutes=minutes, retried="; ".join(notes))
 
 
 def compare(old: dict[str, Any], new: dict[str, Any], exact: bool) -> list[str]:
@@ -265,8 +261,9 @@ def recompute(rec: Record, scratch: Path) -> Check:
     _, new_key = run_config(cfg)
     if new_key != key:
         return Check(key, label, "stale", differences=[f"today's key for its command: {new_key}"])
-    threads = resolve_threads(cfg.threads)
-    exact, rule = rule_for(rec, threads)
+    changes = environment_changes(rec, resolve_threads(cfg.threads))
+    exact, rule = rule_for(changes)
+    kernels_only = len(changes) == 1 and "kernels" in changes[0]
     start = time.perf_counter()
     try:
         record = execute(cfg, overrides)
@@ -281,9 +278,7 @@ def recompute(rec: Record, scratch: Path) -> Check:
     beyond = last_bits if exact or not last_bits else compare(old, new, exact=False)
     # Verified within the tolerance, its moved last digits are still shown (summary's WITHIN).
     outcome = "mismatch" if beyond else "verified"
-    return Check(
-        key, label, outcome, rule, minutes, beyond or last_bits, kernels_differ_only(rec, threads)
-    )
+    return Check(key, label, outcome, rule, minutes, beyond or last_bits, kernels_only)
 
 
 def summary(checks: list[Check], available: int) -> str:
