@@ -173,6 +173,14 @@ def kernel_env(kernels: tuple[str, ...]) -> dict[str, str] | None:
     return env
 
 
+def rerun_overrides(rec: Record) -> list[str]:
+    """`rec`'s own command line, less its records folder, with progress bars off unless it set
+    them (runtime settings: the key does not cover them, and a bar per record is noise here)."""
+    overrides = [o for o in rec.metrics["overrides"] if not o.startswith("records_dir=")]
+    quiet = [] if any(o.startswith("progress=") for o in overrides) else ["progress=false"]
+    return [*overrides, *quiet]
+
+
 def under_kernels(rec: Record, scratch: Path, check: Check) -> Check:
     """`check`, a mismatch where only the CPU kernels differ, after running `rec`'s command
     again in a child process under the record's kernels (`OLDER_KERNELS` when it names none).
@@ -182,7 +190,6 @@ def under_kernels(rec: Record, scratch: Path, check: Check) -> Check:
     named = (rec.metrics.get("host") or {}).get("kernels")
     options = [tuple(sorted(named))] if named else list(OLDER_KERNELS)
     old = rec.metrics.get("metrics") or {}
-    overrides = [o for o in rec.metrics["overrides"] if not o.startswith("records_dir=")]
     notes, minutes = [], check.minutes
     for i, kernels in enumerate(options):
         env = kernel_env(kernels)
@@ -192,7 +199,7 @@ def under_kernels(rec: Record, scratch: Path, check: Check) -> Check:
         folder = scratch / f"kernels-{i}-{rec.path.name}"
         start = time.perf_counter()
         child = subprocess.run(
-            [sys.executable, "-m", "missdiff.run", *overrides, "progress=false",
+            [sys.executable, "-m", "missdiff.run", *rerun_overrides(rec),
              f"records_dir={folder}", f"hydra.run.dir={folder / 'hydra'}"],
             env={**os.environ, **env}, capture_output=True, text=True, check=False,
         )  # fmt: skip
@@ -248,13 +255,11 @@ def recompute(rec: Record, scratch: Path) -> Check:
     from missdiff.run import CONFIG_DIR, execute, job_label, resolve_threads, run_config
 
     key = rec.path.name
-    overrides = [o for o in rec.metrics["overrides"] if not o.startswith("records_dir=")]
-    # Runtime settings only: the key does not cover them, and a bar per record is noise here.
-    quiet = [] if any(o.startswith("progress=") for o in overrides) else ["progress=false"]
+    overrides = rerun_overrides(rec)
     register_configs()
     try:
         with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-            cfg = compose("config", [*overrides, *quiet, f"records_dir={scratch}"])
+            cfg = compose("config", [*overrides, f"records_dir={scratch}"])
     except Exception as err:  # an override today's configs no longer know
         return Check(key, " ".join(overrides), "stale", differences=[f"does not compose: {err}"])
     label = job_label(cfg)
