@@ -4,8 +4,9 @@ Used by the sweeper of `missdiff-run -m` (hydra_plugins/missdiff_sweeper) and by
 scripts/sweep_budget.py:
 - `check_jobs`: every job's composed config validated before the first job starts; each bad
   job gets its one line, and a sweep with any runs nothing;
-- `Costs`: the wall time of a pending job, estimated as the median wall time of completed records
-  of the same dataset, model, evaluator and profile (any mechanism, seed or experiment);
+- `Costs`: the single-thread time of a pending job, estimated as the median of completed records
+  of the same dataset, model, evaluator and profile (any mechanism, seed or experiment), each
+  record's wall time times the threads it ran on;
 - `plan_text` and `summary_text`: printed when a sweep starts and when it ends;
 - `deferral_text`: why a sweep over its `max_sweep_minutes` is not started, and how to run it;
 - `tag_finished`: tags the finished records of a sweep's jobs with its experiment without running
@@ -149,7 +150,11 @@ def cost_key(config: dict[str, Any]) -> tuple[str, ...]:
 
 @dataclass
 class Costs:
-    """Median wall minutes of finished records per `cost_key`, and each record's wall time."""
+    """Median single-thread minutes of finished records per `cost_key`, and each record's own.
+
+    A record's single-thread time is its wall time times the threads it ran on: an upper bound
+    (no run gains more than its thread count from threads), close for ForestDiffusion's parallel
+    fits, which a two-thread Libras record would otherwise price at half."""
 
     minutes: dict[tuple[str, ...], float]
     wall_of: dict[str, float]
@@ -165,9 +170,11 @@ class Costs:
             # A superseded record ran at an old budget: its time says nothing of today's job.
             current = "superseded" not in rec.metrics
             if rec.status in FINAL_STATUSES and wall is not None and current:
+                threads = int(rec.metrics.get("threads") or 1)
                 cost = run_seconds(rec.metrics)
+                wall, cost = float(wall) * threads, None if cost is None else cost * threads
                 # Spent: at least the wall time of the process that finished it.
-                wall_of[rec.path.name] = float(wall) if cost is None else cost
+                wall_of[rec.path.name] = wall if cost is None else cost
                 # A not-applicable run stops before training (e.g. Diff-delete with no complete
                 # row): its 0.1 s would price an applicable job of the same model at nothing; a
                 # resumed run's cost is unknown unless its model logged the earlier part.

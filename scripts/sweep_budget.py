@@ -62,9 +62,10 @@ def main() -> None:
         "",
         "Written by `python scripts/sweep_budget.py --profile "
         f"{args.profile} --markdown <this file>` from the records under `{args.records}`."
-        " Hours are single-thread run hours, estimated per job from the median wall time of"
-        " completed records of the same dataset, model, evaluator and profile; `no estimate`:"
-        " no such record yet.",
+        " Hours are single-thread run hours, estimated per job from the median of completed"
+        " records of the same dataset, model, evaluator and profile, each record's wall time"
+        " times the threads it ran on (an upper bound for a multi-thread record); `no"
+        " estimate`: no such record yet.",
         "",
         "| sweep | jobs | done | failed | pending | spent hours | est. hours | no estimate |"
         " pending jobs |",

@@ -251,6 +251,12 @@ def test_cost_estimates_leave_superseded_and_not_applicable_records_out(tmp_path
     whole = metrics["wall_time"] + 600.0
     assert costs.estimate(rec.config) == pytest.approx(whole / 60)
     assert costs.wall_of[rec.path.name] == pytest.approx(whole)
+    # A two-thread record is priced at its single-thread upper bound: twice its wall time.
+    metrics["threads"] = 2
+    path.write_text(json.dumps(metrics))
+    costs = Costs.from_records(tmp_path)
+    assert costs.estimate(rec.config) == pytest.approx(2 * whole / 60)
+    assert costs.wall_of[rec.path.name] == pytest.approx(2 * whole)
 
 
 def test_a_sweep_budget_admits_only_pending_jobs_whose_estimates_fit() -> None:
