@@ -173,7 +173,7 @@ class Costs:
                 threads = int(rec.metrics.get("threads") or 1)
                 cost = run_seconds(rec.metrics)
                 wall, cost = float(wall) * threads, None if cost is None else cost * threads
-                # Spent: at least the wall time of the process that finished it.
+                # Spent: at least what the process that finished it cost, in thread time.
                 wall_of[rec.path.name] = wall if cost is None else cost
                 # A not-applicable run stops before training (e.g. Diff-delete with no complete
                 # row): its 0.1 s would price an applicable job of the same model at nothing; a
