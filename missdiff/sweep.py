@@ -157,13 +157,13 @@ class Costs:
     fits, which a two-thread Libras record would otherwise price at half."""
 
     minutes: dict[tuple[str, ...], float]
-    wall_of: dict[str, float]
+    spent_of: dict[str, float]  # each finished record's single-thread seconds
     status_of: dict[str, str]
 
     @classmethod
     def from_records(cls, records_dir: Path) -> Costs:
-        walls: dict[tuple[str, ...], list[float]] = defaultdict(list)
-        wall_of, status_of = {}, {}
+        seconds: dict[tuple[str, ...], list[float]] = defaultdict(list)
+        spent_of, status_of = {}, {}
         for rec in iter_records(records_dir):
             status_of[rec.path.name] = rec.status
             wall = rec.metrics.get("wall_time")
@@ -172,16 +172,15 @@ class Costs:
             if rec.status in FINAL_STATUSES and wall is not None and current:
                 threads = int(rec.metrics.get("threads") or 1)
                 cost = run_seconds(rec.metrics)
-                wall, cost = float(wall) * threads, None if cost is None else cost * threads
-                # Spent: at least what the process that finished it cost, in thread time.
-                wall_of[rec.path.name] = wall if cost is None else cost
+                # Spent: at least what the process that finished it cost.
+                spent_of[rec.path.name] = threads * (float(wall) if cost is None else cost)
                 # A not-applicable run stops before training (e.g. Diff-delete with no complete
                 # row): its 0.1 s would price an applicable job of the same model at nothing; a
                 # resumed run's cost is unknown unless its model logged the earlier part.
                 if rec.status == COMPLETED and cost is not None:
-                    walls[cost_key(rec.config)].append(cost)
-        minutes = {k: statistics.median(v) / 60 for k, v in walls.items()}
-        return cls(minutes, wall_of, status_of)
+                    seconds[cost_key(rec.config)].append(threads * cost)
+        minutes = {k: statistics.median(v) / 60 for k, v in seconds.items()}
+        return cls(minutes, spent_of, status_of)
 
     def estimate(self, config: dict[str, Any]) -> float | None:
         return self.minutes.get(cost_key(config))

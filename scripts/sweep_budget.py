@@ -42,7 +42,7 @@ def main() -> None:
     overrides = dict(o.split("=", 1) for o in args.override)
 
     costs = Costs.from_records(Path(args.records))
-    finished, spent_of, minutes = costs.status_of, costs.wall_of, costs.minutes
+    finished, spent_of, minutes = costs.status_of, costs.spent_of, costs.minutes
 
     print(f"profile {args.profile}; records {args.records}; hours are single-thread run hours")
     header = (

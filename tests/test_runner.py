@@ -242,7 +242,7 @@ def test_cost_estimates_leave_superseded_and_not_applicable_records_out(tmp_path
     metrics["resumed"] = True
     path.write_text(json.dumps(metrics))
     costs = Costs.from_records(tmp_path)
-    assert costs.estimate(rec.config) is None and rec.path.name in costs.wall_of
+    assert costs.estimate(rec.config) is None and rec.path.name in costs.spent_of
     # Unless its model logged the earlier processes' fitting (ForestDiffusion): then the run's
     # cost is known, and it is the whole of it.
     metrics["timings"] = {**metrics["timings"], "fit_before_resume": 600.0}
@@ -250,20 +250,20 @@ def test_cost_estimates_leave_superseded_and_not_applicable_records_out(tmp_path
     costs = Costs.from_records(tmp_path)
     whole = metrics["wall_time"] + 600.0
     assert costs.estimate(rec.config) == pytest.approx(whole / 60)
-    assert costs.wall_of[rec.path.name] == pytest.approx(whole)
+    assert costs.spent_of[rec.path.name] == pytest.approx(whole)
     # A two-thread record is priced at its single-thread upper bound: twice its wall time.
     metrics["threads"] = 2
     path.write_text(json.dumps(metrics))
     costs = Costs.from_records(tmp_path)
     assert costs.estimate(rec.config) == pytest.approx(2 * whole / 60)
-    assert costs.wall_of[rec.path.name] == pytest.approx(2 * whole)
+    assert costs.spent_of[rec.path.name] == pytest.approx(2 * whole)
 
 
 def test_a_sweep_budget_admits_only_pending_jobs_whose_estimates_fit() -> None:
     cheap = {"dataset": {"name": "wine"}, "model": {"name": "mean_mode"},
              "evaluator": {"name": "rmse"}, "profile": {"name": "quick"}}  # fmt: skip
     new = {**cheap, "dataset": {"name": "census"}}
-    costs = Costs(minutes={cost_key(cheap): 4.0}, wall_of={}, status_of={})
+    costs = Costs(minutes={cost_key(cheap): 4.0}, spent_of={}, status_of={})
     jobs = [Job([], cheap), Job([], cheap), Job([], new, status=COMPLETED)]
     assert deferral_text(jobs, costs, None, "cmd") is None  # no limit
     assert deferral_text(jobs, costs, 8, "cmd") is None  # 2 x 4 minutes fit in 8
