@@ -456,7 +456,8 @@ def test_a_table_says_which_budget_its_diffusion_models_used() -> None:
 def test_table1_says_where_missdiff_ranks_among_cells_of_its_profile(tmp_path) -> None:
     records = tmp_path / "runs"
     runs = {("missdiff", "quick"): 0.20, ("mice", "quick"): 0.15, ("mean_mode", "quick"): 0.25,
-            ("gain", "quick"): 0.20, ("csdi_t", "paper"): 0.10}  # fmt: skip
+            ("gain", "quick"): 0.20, ("csdi_t", "paper"): 0.10,
+            ("miwae", "paper"): 0.30, ("miwae", "quick"): 0.10}  # fmt: skip
     for (model, profile), rmse in runs.items():
         for seed in range(2):
             config = {"seed": seed, "dataset": {"name": "concrete"},
@@ -464,13 +465,16 @@ def test_table1_says_where_missdiff_ranks_among_cells_of_its_profile(tmp_path) -
                       "evaluator": {"name": "rmse"}, "profile": {"name": profile}}  # fmt: skip
             body = {"status": COMPLETED, "experiments": ["table1"], "primary_metric": "rmse",
                     "higher_is_better": False, "metrics": {"rmse": rmse + seed / 1000}}  # fmt: skip
-            write_record(records, f"{model}-{seed}", config, body)
+            write_record(records, f"{model}-{profile}-{seed}", config, body)
     write_report(records, tmp_path / "tables", include_unrun=False)
     text = (tmp_path / "tables" / "table1.md").read_text()
-    # Below MICE, tied with GAIN (a tie shares the better rank); CSDI_T at `paper` is not ranked
-    # against `quick` means.
+    # Below MICE and MIWAE, tied with GAIN (a tie shares the better rank); CSDI_T, which ran at
+    # `paper` only, is not ranked against `quick` means. MIWAE's cell shows its `paper` runs
+    # (worse than MissDiff), but its `quick` runs are the ones that rank beside MissDiff's.
+    miwae = next(line for line in text.splitlines() if line.startswith("| MIWAE |"))
+    assert "| 0.300 (0.001) n=2 paper" in miwae
     assert "MissDiff's rank (1 = best;" in text
-    assert text.split("seeds both ran): ")[1].startswith("Concrete 2 of 4 (quick).")
+    assert text.split("seeds both ran): ")[1].startswith("Concrete 3 of 5 (quick).")
 
 
 def test_a_rank_sets_one_seed_against_the_same_seed_of_each_rival() -> None:

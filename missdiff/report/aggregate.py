@@ -97,6 +97,13 @@ def row_sort_key(spec: TableSpec) -> Callable[[tuple[str, ...]], tuple]:
     return key
 
 
+def cells_by_profile(
+    records: list[Record], spec: TableSpec
+) -> dict[str, dict[tuple[str, ...], Cell]]:
+    """The table's cells made from each profile's records alone, lowest profile first."""
+    return {p: collect(recs, spec) for p, recs in by_profile(records).items()}
+
+
 def estimate(cell: Cell) -> Estimate:
     """A cell with values as the claims see it (comparisons on the seeds two cells share)."""
     return Estimate.of(zip(cell.seeds, cell.values, strict=True), cell.profile)
@@ -114,7 +121,7 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
     of a dataset, which the paper's claim is not about)."""
     if not spec.claims:
         return []
-    cells_at = {p: collect(recs, spec) for p, recs in by_profile(records).items()}
+    cells_at = cells_by_profile(records, spec)
     hib = higher_is_better({k: c for cells in cells_at.values() for k, c in cells.items()}, spec)
     if hib is None:
         raise ValueError(f"{spec.title}: claims need higher_is_better in the spec")
@@ -144,21 +151,27 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
 
 
 def column_ranks(
-    cells: Mapping[tuple[str, ...], Cell], row: str, higher_is_better: bool
+    cells: Mapping[tuple[str, ...], Cell],
+    row: str,
+    higher_is_better: bool,
+    at_profile: Mapping[str, Mapping[tuple[str, ...], Cell]] | None = None,
 ) -> dict[str, tuple[int, int, str]]:
     """Per column of a one-row-label table: (rank, rows ranked, profile) of `row`, 1 = best,
-    among the rows whose cell in that column has values at the same profile as `row`'s (a cell
-    shows its highest profile; a `quick` mean is not ranked against a `paper` one). Each rival
-    is set against `row` on the seeds the two ran (`on_shared_seeds`): a rival ranks above when
-    its mean there beats `row`'s. Ties share the better rank."""
+    among the rows that have values at the profile of `row`'s cell (a `quick` mean is not ranked
+    against a `paper` one). `at_profile` (cells_by_profile) gives each rival's cell made from
+    its records at that profile alone, so a rival whose shown cell moved up to `paper` still
+    ranks against a `quick` row; without it, rivals are the cells shown. Each rival is set
+    against `row` on the seeds the two ran (`on_shared_seeds`): a rival ranks above when its
+    mean there beats `row`'s. Ties share the better rank."""
     out = {}
     for (label, column), cell in cells.items():
         if label != row or not cell.values:
             continue
         mine = estimate(cell)
+        pool = cells if at_profile is None else at_profile.get(cell.profile, {})
         rivals = [
             estimate(c)
-            for (other, col), c in cells.items()
+            for (other, col), c in pool.items()
             if col == column and other != row and c.values and c.profile == cell.profile
         ]
         better = sum(better_than(r, mine, higher_is_better) for r in rivals)

@@ -19,6 +19,7 @@ from missdiff.records import Record
 from missdiff.report.aggregate import (
     Cell,
     Verdicts,
+    cells_by_profile,
     check_claims,
     collect,
     column_ranks,
@@ -242,7 +243,8 @@ def build_table(
         cells_md = [t.replace("|", "\\|") for t in (*rk, *texts)]
         lines.append("| " + " | ".join(cells_md) + " |")
     if spec.rank_row and len(row_names) == 1 and hib is not None:
-        lines += rank_lines(spec.rank_row, column_ranks(cells, spec.rank_row, hib), columns)
+        ranks = column_ranks(cells, spec.rank_row, hib, cells_by_profile(records, spec))
+        lines += rank_lines(spec.rank_row, ranks, columns)
     failures = sorted({e for c in cells.values() for e in c.errors if e})
     if failures:
         lines += ["", "Failed runs (see their records):", *[f"- {e}" for e in failures[:20]]]
@@ -261,8 +263,10 @@ def rank_lines(
     parts = [f"{c} {ranks[c][0]} of {ranks[c][1]} ({ranks[c][2]})" for c in columns if c in ranks]
     return [
         "",
-        f"{row}'s rank (1 = best; among the methods whose cell in that column is at the same"
-        f" profile, each set against {row} on the seeds both ran): " + "; ".join(parts) + ".",
+        f"{row}'s rank (1 = best; among the methods with records in that column at the profile"
+        f" of {row}'s cell, each set against {row} on the seeds both ran): "
+        + "; ".join(parts)
+        + ".",
     ]
 
 
