@@ -86,9 +86,9 @@ def test_a_corrupted_number_is_a_mismatch(records: Path, tmp_path: Path, capsys)
 def test_a_record_of_other_or_unrecorded_kernels_is_held_to_the_tolerance(
     records: Path, unstamped: Path, tmp_path: Path
 ) -> None:
-    # Another CPU generation's BLAS kernel (whichever this machine does not use: CI's machines
-    # have had both): the rule says which, and a number off in its fourth significant digit is
-    # still a mismatch.
+    # Another CPU generation's BLAS kernel (whichever this machine does not use: the project's
+    # machines have had both, results/NOTES.md session 27): the rule says which, and a number
+    # off in its fourth significant digit is still a mismatch.
     other = ["openblas Haswell", "torch AVX2"]
     if numeric_kernels() == other:
         other = ["openblas SkylakeX", "torch AVX512"]
