@@ -152,27 +152,26 @@ def check_claims(records: list[Record], spec: TableSpec) -> Verdicts:
 
 def column_ranks(
     cells: Mapping[tuple[str, ...], Cell],
+    at_profile: Mapping[str, Mapping[tuple[str, ...], Cell]],
     row: str,
     higher_is_better: bool,
-    at_profile: Mapping[str, Mapping[tuple[str, ...], Cell]] | None = None,
 ) -> dict[str, tuple[int, int, str]]:
-    """Per column of a one-row-label table: (rank, rows ranked, profile) of `row`, 1 = best,
-    among the rows that have values at the profile of `row`'s cell (a `quick` mean is not ranked
-    against a `paper` one). `at_profile` (cells_by_profile) gives each rival's cell made from
-    its records at that profile alone, so a rival whose shown cell moved up to `paper` still
-    ranks against a `quick` row; without it, rivals are the cells shown. Each rival is set
-    against `row` on the seeds the two ran (`on_shared_seeds`): a rival ranks above when its
-    mean there beats `row`'s. Ties share the better rank."""
+    """Per column of a one-row-label table: (rank, rows ranked, profile) of `row`'s shown cell
+    (`cells`), 1 = best, among the rows that have values at that cell's profile (a `quick` mean
+    is not ranked against a `paper` one). Rivals come from `at_profile` (cells_by_profile): each
+    rival's cell made from its records at that profile alone, so a rival whose shown cell moved
+    up to `paper` still ranks against a `quick` row. Each rival is set against `row` on the seeds
+    the two ran (`on_shared_seeds`): a rival ranks above when its mean there beats `row`'s. Ties
+    share the better rank."""
     out = {}
     for (label, column), cell in cells.items():
         if label != row or not cell.values:
             continue
         mine = estimate(cell)
-        pool = cells if at_profile is None else at_profile.get(cell.profile, {})
         rivals = [
             estimate(c)
-            for (other, col), c in pool.items()
-            if col == column and other != row and c.values and c.profile == cell.profile
+            for (other, col), c in at_profile.get(cell.profile, {}).items()
+            if col == column and other != row and c.values
         ]
         better = sum(better_than(r, mine, higher_is_better) for r in rivals)
         out[column] = (1 + better, 1 + len(rivals), cell.profile)

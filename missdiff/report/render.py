@@ -243,7 +243,7 @@ def build_table(
         cells_md = [t.replace("|", "\\|") for t in (*rk, *texts)]
         lines.append("| " + " | ".join(cells_md) + " |")
     if spec.rank_row and len(row_names) == 1 and hib is not None:
-        ranks = column_ranks(cells, spec.rank_row, hib, cells_by_profile(records, spec))
+        ranks = column_ranks(cells, cells_by_profile(records, spec), spec.rank_row, hib)
         lines += rank_lines(spec.rank_row, ranks, columns)
     failures = sorted({e for c in cells.values() for e in c.errors if e})
     if failures:
