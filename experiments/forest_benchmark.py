@@ -101,7 +101,10 @@ _NOTES = (
     "differences: our folds and masks are our seeds' draws, not the peer's; rows whose "
     "features are all hidden are kept (the peer drops them: under 0.2 % of iris's rows, none "
     "elsewhere in expectation); our times are one CPU thread (a cell whose runs used more "
-    "says so), the peer's every core of its machine." + QUICK_DIFFUSION_NOTE
+    "says so), the peer's every core of its machine." + QUICK_DIFFUSION_NOTE + " MissDiff and "
+    "CSDI_T thus run with both denoisers: where a column has `paper` records, a cell shows them "
+    "(the paper's backbone at the paper's budget, 500 epochs of batch 8) over its `quick` ones "
+    "(the MLP), which results/tables/quick/forest_benchmark.md keeps for every method."
 )
 
 _BASE = TableSpec(
