@@ -340,7 +340,8 @@ def status_page(rows: list[tuple[str, str]], profile: str | None, superseded: in
         " diffusion cells at `paper` need a GPU (a Table 1 run there is 15-18 single-thread hours"
         " on the CPU, results/NOTES.md; scripts/device/ runs them on a lent one); ForestDiffusion"
         " and ForestFlow on Census need a cluster's CPUs (about 10.6 single-thread hours per run,"
-        " scripts/bench_forest_fit.py; results/NOTES.md, session 28), which a GPU does not speed."
+        " scripts/bench_forest_fit.py; results/NOTES.md, session 28): our wrapper fits their"
+        " XGBoost models on the CPU (the library's `gpu_hist` option is not exposed)."
     )
     if superseded:
         intro += (
